@@ -1,0 +1,45 @@
+# buyintent: `make serve` sets everything up and runs the API; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/artifacts/buyintent-linear
+# Local development key (issue 4 makes /v1 require it); never use it outside your machine.
+export BUYINTENT_API_KEYS ?= dev:buyintent-dev-key
+
+.PHONY: install serve test data train model bench evaluate falsealarms clean
+
+$(BIN)/buyintent: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/buyintent
+	@test -f $(MODEL)/manifest.json || $(MAKE) model
+
+serve: install
+	$(BIN)/buyintent serve --host 127.0.0.1 --port 8000
+
+test: $(BIN)/buyintent
+	$(BIN)/python -m pytest
+
+data: $(BIN)/buyintent
+	$(BIN)/buyintent data build --config configs/data.yaml
+
+train: $(BIN)/buyintent
+	$(BIN)/buyintent train --config configs/linear.yaml
+
+# The default model: built from the configs when the shipped one is missing.
+model: data train
+
+evaluate: install
+	$(BIN)/buyintent evaluate --model $(MODEL) --data ../shared/data/dev.jsonl --out reports/dev
+
+falsealarms: install
+	$(BIN)/buyintent falsealarms --model $(MODEL) --data data/build/realtext_holdout.jsonl
+
+bench: install
+	$(BIN)/buyintent bench --rows 100000
+
+clean:
+	rm -rf $(VENV) data/build reports

@@ -1,0 +1,1 @@
+"""What a buyintent model is: labels, text normalization, artifacts, predictors, mentions."""

@@ -1,0 +1,1 @@
+"""How a buyintent model is used: the CLI, the scoring I/O, the HTTP service."""

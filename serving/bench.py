@@ -1,0 +1,45 @@
+"""Throughput benchmark of file scoring: `buyintent bench` / `make bench`."""
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from models.predictor import load_predictor
+from serving.score import score_file
+
+REPO = Path(__file__).resolve().parent.parent
+# The project's own hand-written comments, cycled with small variations so that the
+# benchmark sees realistic lengths and characters without any caching effects.
+SOURCE_DIR = REPO / "data" / "handwritten"
+
+
+def synthetic_comments(n: int, seed: int = 0) -> list[dict]:
+    texts = []
+    for path in sorted(SOURCE_DIR.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    if not texts:
+        raise FileNotFoundError(f"no comments under {SOURCE_DIR} to build the benchmark input from")
+    rng = random.Random(seed)
+    suffixes = ["", "", "！", "～", "😭", "🙏", "哈哈", " ", "？？", "呀"]
+    return [{"id": str(i), "text": rng.choice(texts) + rng.choice(suffixes)} for i in range(n)]
+
+
+def bench_score(rows: int, model: str | Path | None = None, *, batch_size: int = 1024) -> dict:
+    """Score `rows` synthetic comments from a JSONL file to JSONL and report the rate."""
+    t0 = time.perf_counter()
+    predictor = load_predictor(model)
+    load_seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with src.open("w", encoding="utf-8") as fh:
+            for r in synthetic_comments(rows):
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        predictor.predict(["预热一下"])  # first-call costs (dictionaries, caches) are not throughput
+        summary = score_file(src, dst, predictor, batch_size=batch_size, progress=False)
+    return {"rows": rows, "batch_size": batch_size, "model": predictor.model_info,
+            "load_seconds": round(load_seconds, 2), "score_seconds": round(summary.seconds, 2),
+            "rows_per_second": round(summary.rate)}

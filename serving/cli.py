@@ -1,0 +1,173 @@
+"""The one `buyintent` command line. Commands are thin: each parses options and calls a function.
+
+Heavy imports live inside the commands so `buyintent --help` is instant.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="buyintent: purchase intent, diversion and product mentions in Chinese comments.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Build training data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+ConfigOpt = typer.Option(..., "--config", "-c", help="YAML config file.")
+SetOpt = typer.Option(None, "--set", help="Override a config value: --set intent.C=2 (repeatable).")
+ModelOpt = typer.Option(None, "--model", "-m", help="Model folder (default: BUYINTENT_MODEL or the shipped model).")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _run(fn):
+    """Run a command body, turning expected failures into one clear line instead of a trace."""
+    from models.artifact import ArtifactError
+    from serving.rows import InputError
+    from training.config import ConfigError
+    from training.records import RecordError
+
+    try:
+        return fn()
+    except (ArtifactError, ConfigError, InputError, RecordError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _load(model: Optional[Path]):
+    from models.predictor import load_predictor
+
+    return load_predictor(model)
+
+
+@data_app.command("build")
+def data_build(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt) -> None:
+    """Build the labeled training set and its data card."""
+    from training.build import build_dataset
+    from training.config import DataConfig, load_config
+
+    def body():
+        cfg = load_config(config, DataConfig, set_)
+        card = build_dataset(cfg)
+        typer.echo(f"wrote {card['n']} examples to {cfg.output_dir} "
+                   f"(train {card['by_split'].get('train', 0)}, validation {card['by_split'].get('validation', 0)})")
+        typer.echo(f"by intent: {card['by_intent']}")
+        typer.echo(f"data card: {Path(cfg.output_dir) / 'DATA_CARD.md'}")
+
+    _run(body)
+
+
+@app.command()
+def train(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt) -> None:
+    """Train a model from a YAML config and save its folder."""
+    from training.config import TrainConfig, load_config
+    from training.metrics import format_metrics
+    from training.train_linear import train_linear
+
+    def body():
+        cfg = load_config(config, TrainConfig, set_)
+        metrics = train_linear(cfg)
+        typer.echo(f"saved {cfg.output_dir}; validation metrics:")
+        typer.echo(format_metrics(metrics))
+
+    _run(body)
+
+
+@app.command()
+def score(input: Path = typer.Option(..., "--input", "-i", help="JSONL, CSV or Parquet with id, text, optional note."),
+          output: Path = typer.Option(..., "--output", "-o", help="JSONL, one result per input row, in order."),
+          model: Optional[Path] = ModelOpt,
+          rejects: Optional[Path] = typer.Option(None, help="Where bad rows go (default OUTPUT.rejects.jsonl)."),
+          batch_size: int = typer.Option(1024, min=1, help="Comments per model call."),
+          progress: bool = typer.Option(True, help="Progress bar on stderr.")) -> None:
+    """Score a file of comments."""
+    from serving.score import score_file
+
+    def body():
+        predictor = _load(model)
+        summary = score_file(input, output, predictor, rejects_path=rejects, batch_size=batch_size, progress=progress)
+        typer.echo(summary.line(), err=True)
+
+    _run(body)
+
+
+@app.command()
+def evaluate(model: Optional[Path] = ModelOpt,
+             data: Path = typer.Option(..., "--data", "-d", help="Labeled JSONL (LABELING.md)."),
+             out: Path = typer.Option(Path("reports/eval"), "--out", help="Folder for metrics and plots.")) -> None:
+    """Official metrics (as ../shared/data/referee.py), confusion matrix and per-domain table."""
+    from training.evaluate import evaluate as run_eval
+    from training.metrics import format_metrics
+
+    def body():
+        metrics = run_eval(_load(model), data, out)
+        typer.echo(format_metrics(metrics))
+        typer.echo("\nper domain:")
+        keys = list(metrics["per_domain"][0])
+        typer.echo("  ".join(f"{k:>18}" for k in keys))
+        for row in metrics["per_domain"]:
+            typer.echo("  ".join(f"{row[k]!s:>18}" for k in keys))
+        typer.echo(f"\nwrote {out}/metrics.json, per_domain.csv, confusion_matrix.png, predictions.jsonl")
+
+    _run(body)
+
+
+@app.command()
+def falsealarms(model: Optional[Path] = ModelOpt,
+                data: Path = typer.Option(Path("data/build/realtext_holdout.jsonl"), "--data", "-d",
+                                          help="Held-out real posts (written by `data build`).")) -> None:
+    """Share of real posts (never trained on) predicted ask_* or spam, per corpus."""
+    from training.evaluate import false_alarms
+
+    def body():
+        for key, r in false_alarms(_load(model), data).items():
+            typer.echo(f"{key:<28} n={r['n']:>6}  ask_*={r['ask_rate']:.2%}  spam={r['spam_rate']:.2%}  "
+                       f"any buying={r['buying_rate']:.2%}")
+
+    _run(body)
+
+
+@app.command()
+def bench(rows: int = typer.Option(100_000, min=1, help="Comments to score."),
+          model: Optional[Path] = ModelOpt,
+          batch_size: int = typer.Option(1024, min=1)) -> None:
+    """Throughput of `buyintent score` on a synthetic file (model load excluded)."""
+    from serving.bench import bench_score
+
+    _run(lambda: typer.echo(json.dumps(bench_score(rows, model, batch_size=batch_size), ensure_ascii=False)))
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+          port: int = typer.Option(8000, help="Port."),
+          model: Optional[Path] = ModelOpt,
+          workers: int = typer.Option(1, min=1, help="Worker processes.")) -> None:
+    """Run the HTTP API."""
+    import os
+
+    import uvicorn
+
+    from models.artifact import read_manifest
+    from models.predictor import default_model_dir
+
+    if model is not None:
+        os.environ["BUYINTENT_MODEL"] = str(model)
+    # Refuse to start on a missing or incompatible model, with one clear line.
+    _run(lambda: read_manifest(default_model_dir()))
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()

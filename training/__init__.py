@@ -1,0 +1,1 @@
+"""How a buyintent model is made: training data, trainers, evaluation."""
