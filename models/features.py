@@ -1,9 +1,15 @@
 """Sparse features of the linear classifiers: character n-grams, jieba words, detector flags.
 
+Two extra views fix what a length-normalized bag of n-grams gets wrong in long comments,
+where the intent is one phrase among many (a story that ends in 已下单): the last clause
+on its own, and binary n-gram presence without length normalization.
+
 The featurizer is fitted in training and saved inside the model, so serving computes
 exactly the columns the classifier was trained on.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,15 +19,25 @@ from models.detectors import FLAG_NAMES
 from models.prepare import Prepared
 
 
+_CLAUSE_BREAK = re.compile(r"[，,。.!！?？~～;；\s]+")
+_EDGE = "，,。.!！?？~～;； "
+
+
 def _identity(x):
     return x
 
 
+def last_clause(text: str, max_chars: int) -> str:
+    """The final clause of a comment (where intent usually sits), at most max_chars long."""
+    return _CLAUSE_BREAK.split(text.strip(_EDGE))[-1][-max_chars:]
+
+
 class CommentFeaturizer:
-    """char 1-3 grams + word 1-2 grams (TF-IDF, sublinear) + detector flags."""
+    """char n-grams + word n-grams (TF-IDF, sublinear) + last-clause n-grams + n-gram presence + flags."""
 
     def __init__(self, *, char_ngrams=(1, 3), word_ngrams=(1, 2), min_df=2,
-                 max_char_features=200_000, max_word_features=100_000, flag_weight=1.0):
+                 max_char_features=200_000, max_word_features=100_000, flag_weight=1.0,
+                 tail_weight=0.5, tail_chars=20, presence_weight=0.1):
         self.char = TfidfVectorizer(analyzer="char", ngram_range=tuple(char_ngrams), min_df=min_df,
                                     sublinear_tf=True, max_features=max_char_features,
                                     lowercase=False, dtype=np.float32)
@@ -30,12 +46,28 @@ class CommentFeaturizer:
                                     token_pattern=None, ngram_range=tuple(word_ngrams), min_df=min_df,
                                     sublinear_tf=True, max_features=max_word_features,
                                     lowercase=False, dtype=np.float32)
+        self.tail = TfidfVectorizer(analyzer="char", ngram_range=tuple(char_ngrams), min_df=min_df,
+                                    sublinear_tf=True, max_features=max_char_features // 2,
+                                    lowercase=False, dtype=np.float32)
+        self.presence = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=min_df, binary=True,
+                                        use_idf=False, norm=None, max_features=max_char_features // 2,
+                                        lowercase=False, dtype=np.float32)
         self.flag_weight = flag_weight
+        self.tail_weight = tail_weight
+        self.tail_chars = tail_chars
+        self.presence_weight = presence_weight
 
     @staticmethod
     def _chars(items: list[Prepared]) -> list[str]:
         # Sentence edges matter (a bare 蹲 vs 蹲 inside a sentence): mark them.
         return [f"^{p.text}$" for p in items]
+
+    def _tails(self, items: list[Prepared]) -> list[str]:
+        return [f"^{last_clause(p.text, self.tail_chars)}" for p in items]
+
+    @staticmethod
+    def _texts(items: list[Prepared]) -> list[str]:
+        return [p.text for p in items]
 
     @staticmethod
     def _words(items: list[Prepared]) -> list[list[str]]:
@@ -48,11 +80,15 @@ class CommentFeaturizer:
     def fit(self, items: list[Prepared]) -> "CommentFeaturizer":
         self.char.fit(self._chars(items))
         self.word.fit(self._words(items))
+        self.tail.fit(self._tails(items))
+        self.presence.fit(self._texts(items))
         return self
 
     def transform(self, items: list[Prepared]) -> sp.csr_matrix:
         return sp.hstack([self.char.transform(self._chars(items)),
                           self.word.transform(self._words(items)),
+                          self.tail.transform(self._tails(items)) * self.tail_weight,
+                          self.presence.transform(self._texts(items)) * self.presence_weight,
                           self._flags(items)], format="csr")
 
     def fit_transform(self, items: list[Prepared]) -> sp.csr_matrix:

@@ -62,7 +62,7 @@ def _split_originals(rows: list[dict], fraction: float, rng: random.Random) -> s
 def _templates(cfg: DataConfig, lexicon: Lexicon, rng: random.Random) -> list[dict]:
     phrasings = load_phrasings(cfg.sources.phrasings)
     filler = TemplateFiller(lexicon, rng)
-    rows = []
+    rows, seen = [], set()
     for intent in INTENTS:
         patterns = phrasings[intent]
         if not patterns:
@@ -71,9 +71,18 @@ def _templates(cfg: DataConfig, lexicon: Lexicon, rng: random.Random) -> list[di
             p = patterns[i % len(patterns)] if i < len(patterns) else rng.choice(patterns)
             domain = rng.choice(DOMAINS)
             text, mentions = filler.fill(p["text"], domain)
-            rows.append({"id": f"template:{intent}:{i}", "text": text, "intent": intent,
-                         "diversion": bool(p.get("diversion", False)), "mentions": mentions, "domain": domain,
-                         "note": filler.note(domain), "source": "template", "mentions_labeled": True})
+            row = {"id": f"template:{intent}:{i}", "text": text, "intent": intent,
+                   "diversion": bool(p.get("diversion", False)), "mentions": mentions, "domain": domain,
+                   "note": filler.note(domain), "source": "template", "mentions_labeled": True}
+            if text in seen:
+                # A slot-free phrasing used again: a noisy variant instead of a duplicate.
+                variant = augment(row, rng)
+                if variant is None or variant["intent"] != intent:
+                    continue
+                variant.pop("augment")
+                row = variant
+            seen.add(row["text"])
+            rows.append(row)
     return rows
 
 

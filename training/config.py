@@ -51,12 +51,18 @@ class FeatureConfig(Strict):
     max_char_features: int = 200_000
     max_word_features: int = 100_000
     flag_weight: float = 1.0
+    tail_weight: float = 0.5
+    tail_chars: int = 20
+    presence_weight: float = 0.1
 
 
 class LinearConfig(Strict):
-    C: float = 4.0
+    # svm: LinearSVC (squared hinge) margins, softmax-calibrated by a fitted temperature;
+    # logreg: multinomial logistic regression, also temperature-scaled.
+    classifier: Literal["svm", "logreg"] = "svm"
+    C: float = 1.0
     class_weight: Literal["balanced"] | None = None
-    max_iter: int = 3000
+    max_iter: int = 4000
 
 
 class DiversionConfig(Strict):
@@ -80,7 +86,7 @@ class TrainConfig(Strict):
     lexicon_dir: Path = Path("data/lexicons")
     # Weight of each source family in the loss: hand-labeled comments count most.
     source_weights: dict[str, float] = Field(default_factory=lambda: {
-        "seed": 1.0, "handwritten": 1.0, "augment": 0.6, "template": 0.5, "corpus": 0.8})
+        "seed": 1.0, "handwritten": 1.0, "augment": 0.6, "template": 0.5, "corpus": 0.3})
     features: FeatureConfig = FeatureConfig()
     intent: LinearConfig = LinearConfig()
     diversion: DiversionConfig = DiversionConfig()

@@ -102,6 +102,7 @@ class TemplateFiller:
 
     def fill(self, pattern: str, domain: str) -> tuple[str, list[dict]]:
         """(text, mentions) with a fresh filler for every slot."""
+        pattern = pattern.replace("回复 {user}", "回复 @{user}")  # a reply names its target with @
         out, mentions, last = [], [], 0
         for match in SLOT.finditer(pattern):
             out.append(pattern[last:match.start()])

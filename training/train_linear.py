@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 from models.artifact import LEXICON_DIR, write_manifest
 from models.features import CommentFeaturizer
@@ -84,8 +85,12 @@ def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
     X_val = featurizer.transform(val_items)
     log.info("features: %d columns", X_train.shape[1])
 
-    intent_clf = LogisticRegression(C=cfg.intent.C, class_weight=cfg.intent.class_weight,
-                                    max_iter=cfg.intent.max_iter, random_state=cfg.seed)
+    if cfg.intent.classifier == "svm":
+        intent_clf = LinearSVC(C=cfg.intent.C, class_weight=cfg.intent.class_weight,
+                               max_iter=cfg.intent.max_iter, random_state=cfg.seed)
+    else:
+        intent_clf = LogisticRegression(C=cfg.intent.C, class_weight=cfg.intent.class_weight,
+                                        max_iter=cfg.intent.max_iter, random_state=cfg.seed)
     intent_clf.fit(X_train, y_train, sample_weight=weights)
     if list(intent_clf.classes_) != list(range(len(INTENTS))):
         raise ValueError(f"training data lacks some intents: classes {intent_clf.classes_}")
