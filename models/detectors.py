@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from models.negation import REFUSAL
 from models.normalize import Normalized
 
 _CJK = r"\u4e00-\u9fff"
@@ -17,9 +18,12 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     "url": re.compile(
         rf"(?:https?://|www\.)[^\s{_CJK}]+"
         rf"|(?<![a-z0-9.])(?:t\.cn|[a-z0-9-]{{2,}}\.(?:com|cn|net|top|cc|vip))(?:/[^\s{_CJK}]*)?"
+        rf"|(?<![a-z0-9.])[a-z0-9-]+(?:\.[a-z0-9-]+)+/[a-z0-9./_?=&%-]+"
     ),
     "at_mention": re.compile(r"@[^\s:：,，@]{1,20}"),
-    "phone": re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)|[一二三四五六七八九零〇幺]{11}"),
+    # Mobile numbers, also spaced or dashed; numbers spelled in Chinese digits are contact
+    # numbers too (nobody spells seven digits in characters for any other reason).
+    "phone": re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?:[一二三四五六七八九零〇幺两]\s?){7,}"),
     "share_code": re.compile(
         r"[¥$€₤][a-z0-9]{6,16}[¥$€₤]"
         r"|复制.{0,24}?打开"
@@ -29,14 +33,17 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     # Long letter-digit strings are share codes only when they alternate like random
     # tokens (Rt5Hw8LnQ3), not like model names (iPhone15promax); see _is_token.
     "token": re.compile(r"(?<![a-z0-9])[a-z0-9]{8,}(?![a-z0-9])"),
-    "contact_id": re.compile(r"(?:微信|qq|v)(?:号|群)?\s?[:：]?\s?(?=[a-z0-9_-]*\d)[a-z0-9_-]{5,}"),
+    "contact_id": re.compile(r"(?:微信|qq|(?<![a-z])[vq])(?:号|群)?\s?[:：]?\s?(?=[a-z0-9_-]*\d)[a-z0-9_-]{5,}"),
     "private_channel": re.compile(
-        r"私我|私信我|私聊我?|滴滴我|dd我|找我拿|加我|看我?主页|主页有|主页看|戳我?头像|看我?头像|点我?头像|后台踢我|扣1|已私"
+        r"私我|私信我|私聊我?|私发|私信发|滴滴我|dd我|找我拿|加我|看我?主页|主页有|主页看|主页置顶|戳我?头像|看我?头像"
+        r"|点我?头像|看我?简介|后台踢我|扣个?1|已私|dm\s?me|dm我|拉个?群|进群|加群|联系方式|私下联系|站外"
     ),
     "contact_word": re.compile(r"微信|qq|加微信"),
+    "refusal": REFUSAL,
 }
-# Strong signals: the guide makes them diversion whoever writes them.
-STRONG_DIVERSION = frozenset({"phone", "share_code", "token", "contact_id"})
+# Strong signals: the guide makes them diversion whoever writes them (a typed URL always
+# leads off the platform: in-app links are placed by the platform, not typed).
+STRONG_DIVERSION = frozenset({"phone", "share_code", "token", "contact_id", "url"})
 REPLY_PREFIX = re.compile(r"^\s*回复\s?@[^:：]{1,20}[:：]")
 
 

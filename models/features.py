@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models.detectors import FLAG_NAMES
+from models.negation import mark_negation
 from models.prepare import Prepared
 
 
@@ -71,7 +72,7 @@ class CommentFeaturizer:
 
     @staticmethod
     def _words(items: list[Prepared]) -> list[list[str]]:
-        return [[w for w, _, _ in p.words] for p in items]
+        return [mark_negation([w for w, _, _ in p.words]) for p in items]
 
     def _flags(self, items: list[Prepared]) -> sp.csr_matrix:
         dense = np.array([[p.flags[n] for n in FLAG_NAMES] for p in items], dtype=np.float32)

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Bump when normalization output changes: artifacts record it and refuse a mismatch.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "3"
 
 _INVISIBLE = frozenset("\ufe0e\ufe0f\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
 # Canonical form -> spellings users type to evade filters or by habit. Patterns are
 # matched on lower-cased, NFKC, simplified text; ASCII words need letter boundaries so
-# that "tb" does not fire inside "tbh".
+# that "tb" does not fire inside "tbh" (or inside a URL such as m.tb.cn).
 _FOLDS: dict[str, tuple[str, ...]] = {
     "加微信": (r"[+➕]\s?(?:v|微信|vx|wx)(?:\s?[❤♥💗💕])?(?![a-z])", r"加v(?:\s?[❤♥💗💕])?(?![a-z])"),
     "微信": (
@@ -34,9 +34,9 @@ _FOLDS: dict[str, tuple[str, ...]] = {
         r"卫星号", r"微x",
     ),
     "qq": (r"🐧", r"扣扣", r"企鹅号", r"(?<![a-z])q群", r"(?<![a-z])kk号"),
-    "淘宝": (r"某宝", r"🍑宝", r"桃宝", r"掏宝", r"淘bao", r"(?<![a-z])(?:tb|taobao)(?![a-z])", r"某🍑"),
-    "京东": (r"某东", r"🐶东", r"狗东", r"(?<![a-z])jd(?![a-z])"),
-    "拼多多": (r"(?<![a-z])pdd(?![a-z])", r"拼夕夕", r"某多多", r"p夕夕"),
+    "淘宝": (r"某宝", r"🍑宝", r"桃宝", r"掏宝", r"淘bao", r"(?<![a-z./])(?:tb|taobao)(?![a-z.])", r"某🍑"),
+    "京东": (r"某东", r"🐶东", r"狗东", r"(?<![a-z./])jd(?![a-z.])"),
+    "拼多多": (r"(?<![a-z./])pdd(?![a-z.])", r"拼夕夕", r"某多多", r"p夕夕"),
     "抖音": (r"某音", r"(?<![a-z])dy(?![a-z])", r"抖yin", r"dou音"),
     "链接": (r"[练炼恋]接", r"链\s?jie", r"lian\s?jie", r"lian接", r"[链连]结"),
 }
