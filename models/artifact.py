@@ -16,6 +16,7 @@ import yaml
 from models.labels import INTENTS
 from models.lexicon import Lexicon
 from models.normalize import NORMALIZER_VERSION
+from models.segment import SEGMENTER_HMM
 
 MANIFEST = "manifest.json"
 LEXICON_DIR = "lexicon"
@@ -33,7 +34,7 @@ def config_hash(config: dict) -> str:
 def preprocessing_settings(lexicon: Lexicon) -> dict:
     import jieba
 
-    return {"normalizer_version": NORMALIZER_VERSION, "segmenter": f"jieba-{jieba.__version__}",
+    return {"normalizer_version": NORMALIZER_VERSION, "segmenter": f"jieba-{jieba.__version__}-hmm-{SEGMENTER_HMM}",
             "lexicon_fingerprint": lexicon.fingerprint()}
 
 

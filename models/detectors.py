@@ -38,7 +38,10 @@ DETECTORS: dict[str, re.Pattern[str]] = {
         r"私我|私信我|私聊我?|私发|私信发|滴滴我|dd我|找我拿|加我|看我?主页|主页有|主页看|主页置顶|戳我?头像|看我?头像"
         r"|点我?头像|看我?简介|后台踢我|扣个?1|已私|dm\s?me|dm我|拉个?群|进群|加群|联系方式|私下联系|站外"
     ),
-    "contact_word": re.compile(r"微信|qq|加微信"),
+    # 微信/QQ as a channel offered or asked for, not any mention of the apps (微信运动, QQ音乐).
+    "contact_invite": re.compile(
+        r"(?:加|联系|找|私|添加|留|咨询|备注)(?:我|一下|个)?(?:的)?(?:微信|qq)"
+        r"|(?:微信|qq)(?:号|同号|联系|咨询|找我|私聊|私我|发我|详聊|[:：])"),
     "refusal": REFUSAL,
 }
 # Strong signals: the guide makes them diversion whoever writes them (a typed URL always

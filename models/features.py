@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from models.detectors import FLAG_NAMES
 from models.negation import mark_negation
@@ -39,9 +39,11 @@ class CommentFeaturizer:
     def __init__(self, *, char_ngrams=(1, 3), word_ngrams=(1, 2), min_df=2,
                  max_char_features=200_000, max_word_features=100_000, flag_weight=1.0,
                  tail_weight=0.5, tail_chars=20, presence_weight=0.1):
-        self.char = TfidfVectorizer(analyzer="char", ngram_range=tuple(char_ngrams), min_df=min_df,
-                                    sublinear_tf=True, max_features=max_char_features,
-                                    lowercase=False, dtype=np.float32)
+        # One pass of character n-gram counting feeds two views: TF-IDF (sublinear, length-
+        # normalized) and plain presence (not diluted by the length of the comment).
+        self.char = CountVectorizer(analyzer="char", ngram_range=tuple(char_ngrams), min_df=min_df,
+                                    max_features=max_char_features, lowercase=False, dtype=np.float32)
+        self.char_tfidf = TfidfTransformer(sublinear_tf=True)
         # Words arrive already segmented; the vectorizer must not re-tokenize them.
         self.word = TfidfVectorizer(analyzer="word", tokenizer=_identity, preprocessor=_identity,
                                     token_pattern=None, ngram_range=tuple(word_ngrams), min_df=min_df,
@@ -50,9 +52,6 @@ class CommentFeaturizer:
         self.tail = TfidfVectorizer(analyzer="char", ngram_range=tuple(char_ngrams), min_df=min_df,
                                     sublinear_tf=True, max_features=max_char_features // 2,
                                     lowercase=False, dtype=np.float32)
-        self.presence = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=min_df, binary=True,
-                                        use_idf=False, norm=None, max_features=max_char_features // 2,
-                                        lowercase=False, dtype=np.float32)
         self.flag_weight = flag_weight
         self.tail_weight = tail_weight
         self.tail_chars = tail_chars
@@ -67,10 +66,6 @@ class CommentFeaturizer:
         return [f"^{last_clause(p.text, self.tail_chars)}" for p in items]
 
     @staticmethod
-    def _texts(items: list[Prepared]) -> list[str]:
-        return [p.text for p in items]
-
-    @staticmethod
     def _words(items: list[Prepared]) -> list[list[str]]:
         return [mark_negation([w for w, _, _ in p.words]) for p in items]
 
@@ -79,17 +74,19 @@ class CommentFeaturizer:
         return sp.csr_matrix(dense * self.flag_weight)
 
     def fit(self, items: list[Prepared]) -> "CommentFeaturizer":
-        self.char.fit(self._chars(items))
+        self.char_tfidf.fit(self.char.fit_transform(self._chars(items)))
         self.word.fit(self._words(items))
         self.tail.fit(self._tails(items))
-        self.presence.fit(self._texts(items))
         return self
 
     def transform(self, items: list[Prepared]) -> sp.csr_matrix:
-        return sp.hstack([self.char.transform(self._chars(items)),
+        counts = self.char.transform(self._chars(items))
+        presence = counts.copy()
+        presence.data[:] = self.presence_weight
+        return sp.hstack([self.char_tfidf.transform(counts).astype(np.float32),
                           self.word.transform(self._words(items)),
                           self.tail.transform(self._tails(items)) * self.tail_weight,
-                          self.presence.transform(self._texts(items)) * self.presence_weight,
+                          presence,
                           self._flags(items)], format="csr")
 
     def fit_transform(self, items: list[Prepared]) -> sp.csr_matrix:

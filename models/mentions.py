@@ -8,6 +8,7 @@ verbatim slices of the original text, as LABELING.md requires.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from models.labels import MENTION_TYPES
 from models.lexicon import PLATFORMS, Lexicon
@@ -44,32 +45,34 @@ def _shape(word: str) -> str:
     return "p"
 
 
+@lru_cache(maxsize=200_000)
+def _word_features(word: str) -> tuple:
+    """Features of a word that do not depend on its context, computed once per word."""
+    return (_shape(word), min(len(word), 5), word[0], word[-1], bool(ATTRIBUTE_PATTERN.fullmatch(word)))
+
+
 def token_features(item: Prepared, lexicon: Lexicon) -> list[dict[str, object]]:
     """CRF features of each word of a prepared comment."""
     words = [w for w, _, _ in item.words]
     lex = [lexicon.types.get(w, "-") for w in words]
-    feats = []
+    static = [_word_features(w) for w in words]
+    note = item.note
     n = len(words)
+    padded = ["<s>", "<s>", *words, "</s>", "</s>"]
+    lex_padded = ["-", "-", *lex, "-", "-"]
+    feats = []
     for i, w in enumerate(words):
-        f: dict[str, object] = {
-            "b": 1.0, "w": w, "lex": lex[i], "shape": _shape(w), "len": min(len(w), 5),
-            "first": w[0], "last": w[-1], "attr": bool(ATTRIBUTE_PATTERN.fullmatch(w)),
-            "note": bool(item.note) and len(w) >= 2 and w in item.note,
-        }
-        for d in (-2, -1, 1, 2):
-            j = i + d
-            if 0 <= j < n:
-                f[f"w{d}"] = words[j]
-                f[f"lex{d}"] = lex[j]
-                if abs(d) == 1:
-                    f[f"shape{d}"] = _shape(words[j])
-            else:
-                f[f"w{d}"] = "<s>" if j < 0 else "</s>"
-        if i > 0:
-            f["w-1|w"] = f"{words[i - 1]}|{w}"
-        if i + 1 < n:
-            f["w|w+1"] = f"{w}|{words[i + 1]}"
-        feats.append(f)
+        shape, length, first, last, attr = static[i]
+        j = i + 2
+        feats.append({
+            "b": 1.0, "w": w, "lex": lex[i], "shape": shape, "len": length, "first": first, "last": last,
+            "attr": attr, "note": bool(note) and length >= 2 and w in note,
+            "w-2": padded[j - 2], "w-1": padded[j - 1], "w1": padded[j + 1], "w2": padded[j + 2],
+            "lex-2": lex_padded[j - 2], "lex-1": lex_padded[j - 1], "lex1": lex_padded[j + 1],
+            "lex2": lex_padded[j + 2],
+            "shape-1": static[i - 1][0] if i > 0 else "<s>", "shape1": static[i + 1][0] if i + 1 < n else "</s>",
+            "w-1|w": f"{padded[j - 1]}|{w}", "w|w+1": f"{w}|{padded[j + 1]}",
+        })
     return feats
 
 

@@ -85,13 +85,16 @@ def score(input: Path = typer.Option(..., "--input", "-i", help="JSONL, CSV or P
           model: Optional[Path] = ModelOpt,
           rejects: Optional[Path] = typer.Option(None, help="Where bad rows go (default OUTPUT.rejects.jsonl)."),
           batch_size: int = typer.Option(1024, min=1, help="Comments per model call."),
+          workers: Optional[int] = typer.Option(None, min=1, help="Scoring processes (default: all cores)."),
           progress: bool = typer.Option(True, help="Progress bar on stderr.")) -> None:
     """Score a file of comments."""
+    from serving.parallel import default_workers
     from serving.score import score_file
 
     def body():
         predictor = _load(model)
-        summary = score_file(input, output, predictor, rejects_path=rejects, batch_size=batch_size, progress=progress)
+        summary = score_file(input, output, predictor, rejects_path=rejects, batch_size=batch_size,
+                             workers=workers or default_workers(), progress=progress)
         typer.echo(summary.line(), err=True)
 
     _run(body)
@@ -134,13 +137,31 @@ def falsealarms(model: Optional[Path] = ModelOpt,
 
 
 @app.command()
+def baselines(data: Path = typer.Option(..., "--data", "-d", help="Labeled JSONL to score."),
+              seed_dir: Path = typer.Option(Path("../shared/data/train_seed"), help="Training data of the plain model.")) -> None:
+    """Official metrics of two reference baselines: keyword rules and a plain char n-gram model."""
+    from training.baselines import baseline_predictors
+    from training.evaluate import predict_records, read_jsonl
+    from training.metrics import HEADLINE, referee_metrics
+
+    def body():
+        gold = read_jsonl(data)
+        for predictor in baseline_predictors(seed_dir):
+            preds = {p["id"]: p for p in predict_records(predictor, gold)}
+            m = referee_metrics({g["id"]: g for g in gold}, preds)
+            typer.echo(f"{predictor.name:<26}" + "  ".join(f"{k}={m[k]:.4f}" for k in HEADLINE))
+
+    _run(body)
+
+
+@app.command()
 def bench(rows: int = typer.Option(100_000, min=1, help="Comments to score."),
           model: Optional[Path] = ModelOpt,
           batch_size: int = typer.Option(1024, min=1)) -> None:
-    """Throughput of `buyintent score` on a synthetic file (model load excluded)."""
+    """Throughput of `buyintent score` on a synthetic file (model load excluded), 1 process vs all cores."""
     from serving.bench import bench_score
 
-    _run(lambda: typer.echo(json.dumps(bench_score(rows, model, batch_size=batch_size), ensure_ascii=False)))
+    _run(lambda: [typer.echo(json.dumps(r, ensure_ascii=False)) for r in bench_score(rows, model, batch_size=batch_size)])
 
 
 @app.command()

@@ -68,6 +68,9 @@ class LinearConfig(Strict):
 class DiversionConfig(Strict):
     C: float = 4.0
     class_weight: Literal["balanced"] | None = "balanced"
+    # Seller spam with no channel is not diversion (LABELING.md); most spam in the data has
+    # one, so these examples weigh more or the model learns "spam vocabulary = diversion".
+    hard_negative_weight: float = Field(3.0, ge=1.0)
 
 
 class MentionConfig(Strict):

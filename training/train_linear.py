@@ -48,15 +48,19 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
 
 
-def best_threshold(scores: np.ndarray, gold: np.ndarray) -> float:
-    best, best_f1 = 0.5, -1.0
-    for t in np.linspace(0.2, 0.8, 25):
+def best_threshold(scores: np.ndarray, gold: np.ndarray, *, tolerance: float = 0.01) -> float:
+    """Decision threshold for the diversion flag, chosen on validation.
+
+    The F1 curve is flat near its top and its exact peak is noise; the median of the
+    thresholds within `tolerance` of the best F1 generalizes better than the argmax.
+    """
+    grid = np.linspace(0.1, 0.9, 33)
+    f1s = []
+    for t in grid:
         pred = scores >= t
-        tp = (pred & gold).sum()
-        f1 = 2 * tp / max(pred.sum() + gold.sum(), 1)
-        if f1 > best_f1:
-            best, best_f1 = float(t), f1
-    return best
+        f1s.append(2 * (pred & gold).sum() / max(pred.sum() + gold.sum(), 1))
+    f1s = np.array(f1s)
+    return float(np.median(grid[f1s >= f1s.max() - tolerance]))
 
 
 def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
@@ -99,7 +103,9 @@ def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
 
     div_clf = LogisticRegression(C=cfg.diversion.C, class_weight=cfg.diversion.class_weight,
                                  max_iter=cfg.intent.max_iter, random_state=cfg.seed)
-    div_clf.fit(X_train, np.array([r["diversion"] for r in train]), sample_weight=weights)
+    hard_negative = np.array([r["intent"] == "spam" and not r["diversion"] for r in train])
+    div_weights = weights * np.where(hard_negative, cfg.diversion.hard_negative_weight, 1.0)
+    div_clf.fit(X_train, np.array([r["diversion"] for r in train]), sample_weight=div_weights)
 
     tagger = MentionTagger(**cfg.mentions.model_dump())
     labeled = [(p, r["mentions"]) for p, r in zip(train_items, train) if r["mentions_labeled"]]
@@ -134,6 +140,7 @@ def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
         (staging / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
         if out.exists():
             shutil.rmtree(out)
+        staging.chmod(0o755)  # mkdtemp creates 0700; a model folder is shared read-only
         staging.rename(out)
     finally:
         if staging.exists():
