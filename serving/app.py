@@ -1,94 +1,66 @@
-"""The HTTP API: FastAPI app factory, lifespan model loading, one error contract."""
+"""The HTTP API: app factory, lifespan (model, batcher, keys, policy), routers, error contract."""
 from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from models.placement import PlacementPolicy
 from models.predictor import Predictor, load_predictor
-from serving.schemas import ErrorBody, ScoreRequest, ScoreResponse
-from serving.settings import Settings, get_settings
+from serving import errors
+from serving.auth import KeyRing
+from serving.batching import MicroBatcher
+from serving.metrics import Metrics, MetricsMiddleware
+from serving.routes import health, v1
+from serving.settings import DEV_API_KEY, Settings, get_settings
 
 log = logging.getLogger("buyintent.api")
 
+DESCRIPTION = """
+Purchase intent, diversion and product mentions in Chinese social comments (小红书-style).
 
-class APIError(Exception):
-    def __init__(self, status: int, error_type: str, message: str):
-        super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
+* `POST /v1/score`: each comment's intent (`ask_link`, `ask_product`, `ask_price`, `want_buy`,
+  `none`, `spam`) with calibrated probabilities, the diversion flag and product mentions.
+* `POST /v1/placements`: demand under a note, blue-link / ad-link suggestions and comments to moderate.
 
-
-def _field_path(loc: tuple) -> str:
-    path = ""
-    for part in loc:
-        if part == "body":
-            continue
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
-def _validation_message(error: dict) -> str:
-    msg = error["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{_field_path(tuple(error['loc']))}: {msg}"
-
-
-def get_predictor(request: Request) -> Predictor:
-    predictor = getattr(request.app.state, "predictor", None)
-    if predictor is None:
-        raise APIError(503, "not_ready", "model not loaded")
-    return predictor
+`/v1` routes need `Authorization: Bearer <key>`. Errors are `{"error": ..., "error_type": ...}`.
+"""
 
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
-    """Build the app. The model loads in the lifespan unless a predictor is given (tests)."""
+    """Build the app; the model loads in the lifespan unless a predictor is given (tests)."""
     settings = settings or get_settings()
+    keys = KeyRing(settings.api_keys)
+    policy = PlacementPolicy.from_yaml(settings.placement_policy)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if not len(keys):
+            log.warning("no API keys configured (BUYINTENT_API_KEYS): every /v1 request will get 401")
+        if keys.holds(DEV_API_KEY):
+            log.warning("serving with the well-known development API key %r: never do this outside a "
+                        "developer machine", DEV_API_KEY)
         app.state.predictor = predictor or load_predictor(settings.model)
-        log.info("serving model %s", app.state.predictor.model_info)
-        yield
-        app.state.predictor = None
+        batcher = MicroBatcher(app.state.predictor, enabled=settings.batching, max_size=settings.batch_max_size,
+                               max_wait_ms=settings.batch_max_wait_ms, max_queue=settings.max_queue,
+                               on_batch=metrics.batch_size.observe)
+        await batcher.start()
+        app.state.batcher = batcher
+        log.info("serving model %s (batching %s)", app.state.predictor.model_info,
+                 "on" if settings.batching else "off")
+        try:
+            yield
+        finally:
+            app.state.batcher = None
+            await batcher.stop()
 
-    app = FastAPI(title="buyintent", version="1.0.0", lifespan=lifespan,
-                  description="Purchase intent, diversion and product mentions in Chinese social comments.")
-
-    @app.exception_handler(APIError)
-    async def api_error(_: Request, exc: APIError):
-        return JSONResponse(ErrorBody(error=exc.message, error_type=exc.error_type).model_dump(), exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError):
-        message = "; ".join(_validation_message(e) for e in exc.errors()[:5])
-        return JSONResponse(ErrorBody(error=message, error_type="validation").model_dump(), 422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception):
-        log.exception("unhandled error")
-        return JSONResponse(ErrorBody(error="internal error", error_type="internal").model_dump(), 500)
-
-    @app.get("/healthz")
-    async def healthz() -> dict:
-        return {"status": "ok"}
-
-    @app.post("/v1/score", response_model=ScoreResponse,
-              responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-    async def score(body: ScoreRequest, predictor: Predictor = Depends(get_predictor)):
-        if len(body.comments) > settings.max_batch_size:
-            raise APIError(413, "too_large",
-                           f"comments: {len(body.comments)} comments, max_batch_size is {settings.max_batch_size}")
-        for i, c in enumerate(body.comments):
-            if len(c.text) > settings.max_chars:
-                raise APIError(422, "validation", f"comments[{i}].text: longer than max_chars ({settings.max_chars})")
-        preds = await run_in_threadpool(predictor.predict, [c.text for c in body.comments],
-                                        [c.note for c in body.comments])
-        return {"model": predictor.model_info,
-                "results": [{"id": c.id, **p} for c, p in zip(body.comments, preds)]}
-
+    app = FastAPI(title="buyintent", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings, app.state.keys, app.state.policy, app.state.metrics = settings, keys, policy, metrics
+    app.state.predictor = app.state.batcher = None
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(v1.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -4,12 +4,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 from models.predictor import default_model_dir
 
-SETTINGS_FILE = Path(__file__).resolve().parent.parent / "configs" / "serving.yaml"
+REPO = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = REPO / "configs" / "serving.yaml"
+# The documented local development key (`make serve`); the service warns whenever it is in use.
+DEV_API_KEY = "buyintent-dev-key"
 
 
 class Settings(BaseSettings):
@@ -17,8 +20,21 @@ class Settings(BaseSettings):
                                       protected_namespaces=())
 
     model: Path = Field(default_factory=default_model_dir, description="Model folder to serve.")
+    api_keys: str = Field("", description="Comma-separated caller:key pairs (BUYINTENT_API_KEYS).")
     max_batch_size: int = Field(256, ge=1, description="Most comments in one request.")
     max_chars: int = Field(2000, ge=1, description="Longest comment text accepted.")
+    batching: bool = Field(True, description="Score concurrent requests together.")
+    batch_max_size: int = Field(128, ge=1, description="Most comments per model call when batching.")
+    batch_max_wait_ms: float = Field(5.0, ge=0, description="Longest wait for a batch to fill.")
+    max_queue: int = Field(4096, ge=1, description="Comments waiting for the model before 429.")
+    workers: int = Field(1, ge=1, description="Worker processes of `buyintent serve`.")
+    placement_policy: Path = Field(REPO / "configs" / "placement.yaml")
+
+    @field_validator("placement_policy")
+    @classmethod
+    def relative_to_repo(cls, path: Path) -> Path:
+        # configs/serving.yaml names files relative to the repository, whatever the cwd.
+        return path if path.is_absolute() or path.exists() else REPO / path
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

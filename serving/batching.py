@@ -1,0 +1,100 @@
+"""Micro-batching: comments from concurrent requests are scored in one model call.
+
+One model call per request wastes most of its time on fixed per-call costs; under load,
+requests that arrive while the model is busy are queued and scored together next. The
+model runs in one worker thread, off the event loop, so the server keeps accepting.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
+
+from models.predictor import Predictor
+
+
+class Overloaded(RuntimeError):
+    """More comments are waiting than the queue allows."""
+
+
+class MicroBatcher:
+    def __init__(self, predictor: Predictor, *, enabled: bool = True, max_size: int = 128,
+                 max_wait_ms: float = 5.0, max_queue: int = 4096,
+                 on_batch: Callable[[int], None] | None = None):
+        self.predictor = predictor
+        self.enabled, self.max_size, self.max_wait = enabled, max_size, max_wait_ms / 1000
+        self.max_queue = max_queue
+        self.on_batch = on_batch or (lambda n: None)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+        self._waiting = 0
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        if self.enabled:
+            self._task = asyncio.create_task(self._run(), name="micro-batcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self._queue and not self._queue.empty():
+            _, _, future = self._queue.get_nowait()
+            if not future.done():
+                future.set_exception(Overloaded("service shutting down"))
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    async def predict(self, texts: Sequence[str], notes: Sequence[str | None]) -> list[dict]:
+        """Predictions for one request's comments, in order."""
+        if self._waiting + len(texts) > self.max_queue:
+            raise Overloaded(f"{self._waiting} comments waiting; max_queue is {self.max_queue}")
+        loop = asyncio.get_running_loop()
+        if not self.enabled:
+            self._waiting += len(texts)
+            try:
+                self.on_batch(len(texts))
+                return await loop.run_in_executor(self._executor, self.predictor.predict, list(texts), list(notes))
+            finally:
+                self._waiting -= len(texts)
+        futures = []
+        for text, note in zip(texts, notes):
+            future = loop.create_future()
+            self._queue.put_nowait((text, note, future))
+            futures.append(future)
+        self._waiting += len(texts)
+        return list(await asyncio.gather(*futures))
+
+    def _drain(self, batch: list) -> None:
+        while len(batch) < self.max_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            self._drain(batch)
+            if len(batch) < self.max_size and self.max_wait > 0:
+                await asyncio.sleep(self.max_wait)  # let a burst of concurrent requests join
+                self._drain(batch)
+            texts = [t for t, _, _ in batch]
+            notes = [n for _, n, _ in batch]
+            self.on_batch(len(batch))
+            try:
+                results = await loop.run_in_executor(self._executor, self.predictor.predict, texts, notes)
+            except Exception as exc:  # the model failed: every waiting request gets the error
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for (_, _, future), result in zip(batch, results):
+                    if not future.done():
+                        future.set_result(result)
+            finally:
+                self._waiting -= len(batch)

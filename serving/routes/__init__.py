@@ -1,0 +1,1 @@
+"""Routers per resource: health (open) and v1 (authenticated)."""
