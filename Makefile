@@ -6,7 +6,7 @@ MODEL := models/artifacts/buyintent-linear
 # Local development key (issue 4 makes /v1 require it); never use it outside your machine.
 export BUYINTENT_API_KEYS ?= dev:buyintent-dev-key
 
-.PHONY: install serve test data train model bench evaluate falsealarms loadtest clean
+.PHONY: install serve test data train model bench bench-batch evaluate falsealarms loadtest clean
 
 $(BIN)/buyintent: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ falsealarms: install
 
 bench: install
 	$(BIN)/buyintent bench --rows 100000
+
+# Batch job on 100,000 and 1,000,000 synthetic comments: local vs Ray engine, peak memory.
+bench-batch: install
+	$(BIN)/python -m serving.bench_batch --rows 1000000 --small-rows 100000
 
 # 32 concurrent clients for 60 s, micro-batching on vs off (uses wrk when installed).
 loadtest: install

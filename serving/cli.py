@@ -63,6 +63,19 @@ def data_build(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt) -> 
     _run(body)
 
 
+@data_app.command("synth")
+def data_synth(rows: int = typer.Option(..., min=1, help="Comments to generate."),
+               notes: int = typer.Option(..., min=1, help="Notes they are spread over."),
+               out: Path = typer.Option(..., "--out", help="Output file: .jsonl, .csv or .parquet."),
+               seed: int = typer.Option(7), bad_fraction: float = typer.Option(0.0, min=0.0, max=1.0,
+                                                                                help="Share of malformed rows.")) -> None:
+    """Generate a realistic synthetic comment dump (for tests and benchmarks)."""
+    from training.synth import write_synth
+
+    _run(lambda: typer.echo(f"wrote {rows} comments over {notes} notes to "
+                            f"{write_synth(out, rows, notes, seed=seed, bad_fraction=bad_fraction)}"))
+
+
 @app.command()
 def train(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt) -> None:
     """Train a model from a YAML config and save its folder."""
@@ -162,6 +175,42 @@ def bench(rows: int = typer.Option(100_000, min=1, help="Comments to score."),
     from serving.bench import bench_score
 
     _run(lambda: [typer.echo(json.dumps(r, ensure_ascii=False)) for r in bench_score(rows, model, batch_size=batch_size)])
+
+
+@app.command()
+def batch(input: Path = typer.Option(..., "--input", "-i", help="JSONL, CSV or Parquet file, or a folder of them."),
+          output: Path = typer.Option(..., "--output", "-o", help="Output folder (Parquet parts, _MANIFEST.json)."),
+          engine: str = typer.Option("local", help="local (this machine's cores) or ray."),
+          ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster (default: a local Ray)."),
+          date: Optional[str] = typer.Option(None, help="Run date YYYY-MM-DD stamped on every row (default: today, UTC)."),
+          model: Optional[Path] = ModelOpt,
+          chunk_rows: int = typer.Option(20_000, min=1, help="Rows per chunk: the unit of parallelism and resume."),
+          workers: Optional[int] = typer.Option(None, min=1, help="Processes or Ray actors (default: all cores)."),
+          progress: bool = typer.Option(True, help="Progress bar on stderr.")) -> None:
+    """Score a comment dump into Parquet exactly once; rerun the same command to resume after a crash."""
+    from models.predictor import default_model_dir
+    from serving.batch_job import BatchError, run_batch
+
+    def body():
+        try:
+            m = run_batch(input, output, model_dir=model or default_model_dir(), engine=engine, run_date=date,
+                          chunk_rows=chunk_rows, workers=workers, ray_address=ray_address, progress=progress,
+                          log=lambda msg: typer.echo(msg, err=True))
+        except BatchError as exc:
+            _fail(str(exc))
+        typer.echo(f"{m['output_rows']} rows scored, {m['rejected_rows']} rejected, {m['chunks']} chunks -> "
+                   f"{output}/_MANIFEST.json", err=True)
+
+    _run(body)
+
+
+@app.command()
+def report(scored: Path = typer.Option(..., "--scored", help="Output folder of `buyintent batch`."),
+           out: Path = typer.Option(..., "--out", help="Folder for CSV, PNG charts and index.html.")) -> None:
+    """Unmet demand, top products and moderation hot spots from a scored dump."""
+    from serving.report import build_report
+
+    _run(lambda: typer.echo(f"wrote {build_report(scored, out)}"))
 
 
 @app.command()
