@@ -12,7 +12,7 @@ from typing import Callable
 from models.predictor import load_predictor
 from serving.batch_input import ChunkSpec
 from serving.batch_job import score_chunk
-from serving.parallel import default_workers
+from serving.parallel import default_workers, die_with_parent
 
 _PREDICTOR = None
 
@@ -33,7 +33,8 @@ def run_local(chunks: list[ChunkSpec], *, out: Path, model_dir: Path, run_date: 
         for spec in chunks:
             on_done(score_chunk(_PREDICTOR, spec, out, run_date))
         return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent) as pool:
         # At most 2 chunks per worker in flight: memory stays flat however large the input.
         queue = iter(chunks)
         running = {pool.submit(_score_in_worker, spec, out, run_date) for spec in _take(queue, 2 * workers)}

@@ -20,6 +20,22 @@ def _predict(texts: Sequence[str], notes: Sequence[str | None]) -> list[dict]:
     return _PREDICTOR.predict(texts, notes)
 
 
+def die_with_parent() -> None:
+    """Worker initializer: ask Linux to kill this worker when its parent dies.
+
+    Without it, a parent killed with SIGKILL (a crashed or cancelled batch job) leaves its
+    forked workers behind, holding memory and the model.
+    """
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not glibc Linux: nothing to ask for
+        pass
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
@@ -39,7 +55,8 @@ class PredictorPool:
         global _PREDICTOR
         if self.workers > 1:
             _PREDICTOR = self.predictor
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                                 initializer=die_with_parent)
             # Start every worker now so that start-up is not counted as scoring time.
             list(self._executor.map(_predict, [["预热"]] * self.workers, [[None]] * self.workers))
         return self

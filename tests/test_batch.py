@@ -85,6 +85,9 @@ def test_killed_three_times_then_resumed_equals_the_uninterrupted_run(dump, unin
         proc.wait()
         assert _done_count(out) < 30, "the job finished before it could be killed; use a larger input"
     assert kills == 3
+    time.sleep(0.5)
+    orphans = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True).stdout.split()
+    assert orphans == [], "workers of a killed job must die with it"
     subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert rows(out) == rows(uninterrupted)
     ours = json.loads((out / "_MANIFEST.json").read_text())
