@@ -135,7 +135,7 @@ def _blue_links(note, comments, policy, d, suggestions, not_suggested) -> None:
         product = _requested_products(c, note)[0]
         suggestions.append({
             "kind": "comment_blue_link", "score": round(score, 4), "comment_id": c.id, "product": product,
-            "reason": f"comment {c.id} asks for {product} ({c.intent}, {c.likes} likes); "
+            "reason": f"comment {c.id} asks for {product} ({c.intent}, likes {c.likes}); "
                       f"answering it with a blue link serves {d['requests']} requests under the note"})
     if len(candidates) > policy.max_blue_links:
         not_suggested.append({"kind": "comment_blue_link",
@@ -162,7 +162,7 @@ def _ad_link(note, policy, d, suggestions, not_suggested) -> None:
     share = d["requests"] / d["comments"] if d["comments"] else 0.0
     if d["requests"] < policy.min_ad_requests or share < policy.min_ad_request_share:
         return refuse(f"demand under the threshold: {d['requests']} requests ({share:.0%} of comments); "
-                      f"{policy.min_ad_requests} and {policy.min_ad_request_share:.0%} needed")
+                      f"at least {policy.min_ad_requests} requests and {policy.min_ad_request_share:.0%} of comments needed")
     suggestions.append({
         "kind": "note_ad_link", "score": round(min(1.0, share * 2), 4), "store": stores[0],
         "reason": f"{d['requests']} of {d['comments']} comments ({share:.0%}) ask for a link or the product; "

@@ -21,7 +21,7 @@ def lifespan():
 
 
 @schema.parametrize()
-@settings(max_examples=60, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
 def test_no_server_errors(case):
     case.headers = {**(case.headers or {}), "Authorization": "Bearer k"}
     response = case.call()
