@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from serving.rows import FORMATS, InputError, Reject, input_format
+from serving.rows import FORMATS, InputError, Reject, input_format, parse_jsonl_line, record_problem
 
 OPTIONAL = ("note_title", "note_domain", "likes", "created_at")
 
@@ -96,17 +96,10 @@ def plan_chunks(path: str | Path, chunk_rows: int) -> list[ChunkSpec]:
 
 
 def validate_batch(line: int, record: object, raw: str) -> BatchRow | Reject:
-    if not isinstance(record, dict):
-        return Reject(line, "not a JSON object", raw)
-    for key in ("id", "note_id"):
-        value = record.get(key)
-        if value is None or isinstance(value, (dict, list, bool)) or (isinstance(value, str) and not value.strip()):
-            return Reject(line, f"{key}: missing or empty", raw)
-    text = record.get("text")
-    if not isinstance(text, str):
-        return Reject(line, "text: missing or not a string", raw)
-    if not text.strip():
-        return Reject(line, "text: must not be empty", raw)
+    problem = record_problem(record, ("id", "note_id"))
+    if problem:
+        return Reject(line, problem, raw)
+    text = record["text"]
     likes = record.get("likes")
     if likes not in (None, "") and not (isinstance(likes, int) or str(likes).isdigit()):
         return Reject(line, "likes: must be a non-negative integer", raw)
@@ -141,16 +134,7 @@ def read_chunk(spec: ChunkSpec) -> Iterator[BatchRow | Reject]:
         data = fh.read(spec.end - spec.start).decode("utf-8", errors="replace")
     if spec.fmt == "jsonl":
         for i, line in enumerate(data.splitlines()):
-            line_no = spec.first_row + i + 1
-            if not line.strip():
-                yield Reject(line_no, "empty line", "")
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Reject(line_no, f"bad JSON: {exc.msg}", line)
-                continue
-            yield validate_batch(line_no, record, line)
+            yield parse_jsonl_line(spec.first_row + i + 1, line, validate_batch)
         return
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))

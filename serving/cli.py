@@ -217,20 +217,21 @@ def report(scored: Path = typer.Option(..., "--scored", help="Output folder of `
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind."),
           port: int = typer.Option(8000, help="Port."),
           model: Optional[Path] = ModelOpt,
-          workers: int = typer.Option(1, min=1, help="Worker processes.")) -> None:
+          workers: Optional[int] = typer.Option(None, min=1, help="Worker processes (default: setting `workers`).")) -> None:
     """Run the HTTP API."""
     import os
 
     import uvicorn
 
     from models.artifact import read_manifest
-    from models.predictor import default_model_dir
+    from serving.settings import get_settings
 
     if model is not None:
         os.environ["BUYINTENT_MODEL"] = str(model)
+    settings = get_settings()
     # Refuse to start on a missing or incompatible model, with one clear line.
-    _run(lambda: read_manifest(default_model_dir()))
-    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers)
+    _run(lambda: read_manifest(settings.model))
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers or settings.workers)
 
 
 def main() -> None:

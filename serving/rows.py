@@ -43,22 +43,43 @@ def input_format(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
-def validate(line: int, record: object, raw: str) -> Row | Reject:
-    """Check one parsed record: id present, text a non-empty string, note a string if given."""
+def record_problem(record: object, keys: tuple[str, ...] = ("id",)) -> str | None:
+    """Why a parsed input record cannot be scored (None when it can): the checks every input shares."""
     if not isinstance(record, dict):
-        return Reject(line, "not a JSON object", raw)
-    rid = record.get("id")
-    if rid is None or (isinstance(rid, str) and not rid.strip()) or isinstance(rid, (dict, list, bool)):
-        return Reject(line, "id: missing or empty", raw)
+        return "not a JSON object"
+    for key in keys:
+        value = record.get(key)
+        if value is None or isinstance(value, (dict, list, bool)) or (isinstance(value, str) and not value.strip()):
+            return f"{key}: missing or empty"
     text = record.get("text")
     if not isinstance(text, str):
-        return Reject(line, "text: missing or not a string", raw)
+        return "text: missing or not a string"
     if not text.strip():
-        return Reject(line, "text: must not be empty", raw)
+        return "text: must not be empty"
+    return None
+
+
+def validate(line: int, record: object, raw: str) -> Row | Reject:
+    """Check one parsed record: id present, text a non-empty string, note a string if given."""
+    problem = record_problem(record)
+    if problem:
+        return Reject(line, problem, raw)
     note = record.get("note")
     if note is not None and not isinstance(note, str):
         return Reject(line, "note: must be a string", raw)
-    return Row(line, str(rid), text, note or None)
+    return Row(line, str(record["id"]), record["text"], note or None)
+
+
+def parse_jsonl_line(line_no: int, line: str, validate_fn):
+    """One JSONL line through `validate_fn`, or a Reject for an empty line or bad JSON."""
+    line = line.rstrip("\n")
+    if not line.strip():
+        return Reject(line_no, "empty line", "")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Reject(line_no, f"bad JSON: {exc.msg}", line)
+    return validate_fn(line_no, record, line)
 
 
 def count_rows(path: str | Path) -> int | None:
@@ -82,15 +103,7 @@ def read_rows(path: str | Path) -> Iterator[Row | Reject]:
     if fmt == "jsonl":
         with path.open(encoding="utf-8", errors="replace") as fh:
             for line_no, line in enumerate(fh, 1):
-                if not line.strip():
-                    yield Reject(line_no, "empty line", "")
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield Reject(line_no, f"bad JSON: {exc.msg}", line.rstrip("\n"))
-                    continue
-                yield validate(line_no, record, line.rstrip("\n"))
+                yield parse_jsonl_line(line_no, line, validate)
     elif fmt == "csv":
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
             reader = csv.DictReader(fh)

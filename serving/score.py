@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -77,7 +78,7 @@ def score_file(input_path: str | Path, output_path: str | Path, predictor: Predi
                disable=not progress or (total or 0) < 5000, mininterval=0.5)
     with PredictorPool(predictor, workers) as pool:
         started = time.perf_counter()
-        batches: list[list[Row]] = []
+        batches: deque[list[Row]] = deque()
 
         def feed():
             for batch in _batches(input_path, batch_size, rejects, counts):
@@ -86,7 +87,7 @@ def score_file(input_path: str | Path, output_path: str | Path, predictor: Predi
 
         with out.open("wb") as fh, _RejectWriter(rejects_path) as reject_writer:
             for preds in pool.imap(feed()):
-                batch = batches.pop(0)
+                batch = batches.popleft()
                 fh.write(b"".join(orjson.dumps({"id": r.id, **p}) + b"\n" for r, p in zip(batch, preds)))
                 n_scored += len(batch)
                 n_rejected += reject_writer.write(rejects)
