@@ -23,7 +23,7 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     "at_mention": re.compile(r"@[^\s:：,，@]{1,20}"),
     # Mobile numbers, also spaced or dashed; numbers spelled in Chinese digits are contact
     # numbers too (nobody spells seven digits in characters for any other reason).
-    "phone": re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?:[一二三四五六七八九零〇幺两]\s?){7,}"),
+    "phone": re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?:[一二三四五六七八九零〇幺两壹贰叁肆伍陆柒捌玖]\s?){7,}"),
     "share_code": re.compile(
         r"[¥$€₤][a-z0-9]{6,16}[¥$€₤]"
         r"|复制.{0,24}?打开"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Bump when normalization output changes: artifacts record it and refuse a mismatch.
-NORMALIZER_VERSION = "4"
+NORMALIZER_VERSION = "5"
 
 _INVISIBLE = frozenset("\ufe0e\ufe0f\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
