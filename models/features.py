@@ -28,6 +28,21 @@ def _identity(x):
     return x
 
 
+def sublinear_tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """(1 + log tf) * idf, rows L2-normalized: TfidfTransformer(sublinear_tf=True).transform,
+    computed on the non-zeros only. sklearn's version costs ~0.5 ms per call whatever the
+    batch size, which dominated single-comment API latency."""
+    x = counts.astype(np.float64)
+    x.data = (1.0 + np.log(x.data)) * idf[x.indices]
+    squares = np.zeros(x.shape[0])
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    np.add.at(squares, rows, x.data ** 2)
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    x.data /= norms[rows]
+    return x.astype(np.float32)
+
+
 def last_clause(text: str, max_chars: int) -> str:
     """The final clause of a comment (where intent usually sits), at most max_chars long."""
     return _CLAUSE_BREAK.split(text.strip(_EDGE))[-1][-max_chars:]
@@ -83,9 +98,12 @@ class CommentFeaturizer:
         counts = self.char.transform(self._chars(items))
         presence = counts.copy()
         presence.data[:] = self.presence_weight
-        return sp.hstack([self.char_tfidf.transform(counts).astype(np.float32),
-                          self.word.transform(self._words(items)),
-                          self.tail.transform(self._tails(items)) * self.tail_weight,
+        # CountVectorizer.transform gives the raw counts of a fitted TfidfVectorizer.
+        words = CountVectorizer.transform(self.word, self._words(items))
+        tails = CountVectorizer.transform(self.tail, self._tails(items))
+        return sp.hstack([sublinear_tfidf(counts, self.char_tfidf.idf_),
+                          sublinear_tfidf(words, self.word.idf_),
+                          sublinear_tfidf(tails, self.tail.idf_) * self.tail_weight,
                           presence,
                           self._flags(items)], format="csr")
 
