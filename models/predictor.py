@@ -9,6 +9,7 @@ import joblib
 
 from models.artifact import ArtifactError, read_manifest
 from models.labels import BUYING_INTENTS, INTENTS
+from models.lexicon import Lexicon
 from models.prepare import Preprocessor
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -32,9 +33,10 @@ class Predictor(Protocol):
 class LinearPredictor:
     """Scores comments with a saved linear model folder."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, checked: tuple[dict, Lexicon] | None = None):
         self.folder = Path(folder)
-        self.manifest, self.lexicon = read_manifest(self.folder)
+        # `checked`: the (manifest, lexicon) load_predictor already read and verified.
+        self.manifest, self.lexicon = checked or read_manifest(self.folder)
         if self.manifest["kind"] != "linear":
             raise ArtifactError(f"{folder}: kind {self.manifest['kind']!r} is not 'linear'")
         try:
@@ -78,8 +80,9 @@ def load_predictor(folder: str | Path | None = None) -> LinearPredictor:
         ArtifactError: the folder is missing, corrupt or incompatible.
     """
     folder = Path(folder) if folder is not None else default_model_dir()
-    manifest, _ = read_manifest(folder)
+    checked = read_manifest(folder)
     kinds = {"linear": LinearPredictor}
-    if manifest["kind"] not in kinds:
-        raise ArtifactError(f"{folder}: unknown model kind {manifest['kind']!r}")
-    return kinds[manifest["kind"]](folder)
+    kind = checked[0]["kind"]
+    if kind not in kinds:
+        raise ArtifactError(f"{folder}: unknown model kind {kind!r}")
+    return kinds[kind](folder, checked)

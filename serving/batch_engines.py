@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from itertools import islice
 from pathlib import Path
 from typing import Callable
 
@@ -37,22 +38,12 @@ def run_local(chunks: list[ChunkSpec], *, out: Path, model_dir: Path, run_date: 
                              initializer=die_with_parent) as pool:
         # At most 2 chunks per worker in flight: memory stays flat however large the input.
         queue = iter(chunks)
-        running = {pool.submit(_score_in_worker, spec, out, run_date) for spec in _take(queue, 2 * workers)}
+        running = {pool.submit(_score_in_worker, spec, out, run_date) for spec in islice(queue, 2 * workers)}
         while running:
             finished = next(as_completed(running))
             running.remove(finished)
             on_done(finished.result())
-            running |= {pool.submit(_score_in_worker, spec, out, run_date) for spec in _take(queue, 1)}
-
-
-def _take(iterator, n):
-    out = []
-    for _ in range(n):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out
+            running |= {pool.submit(_score_in_worker, spec, out, run_date) for spec in islice(queue, 1)}
 
 
 class RayChunkScorer:

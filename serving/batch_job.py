@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from models.artifact import read_manifest
 from models.labels import INTENTS
 from models.predictor import Predictor
-from serving.batch_input import BatchRow, ChunkSpec, plan_chunks
+from serving.batch_input import BatchRow, ChunkSpec, plan_chunks, read_chunk
 from serving.rows import Reject
 
 MENTION = pa.struct([("text", pa.string()), ("type", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
@@ -57,8 +57,6 @@ def score_chunk(predictor: Predictor, spec: ChunkSpec, out_dir: Path, run_date: 
                 batch_size: int = 1024) -> dict:
     """Score one chunk and put its part (and rejects) file in place atomically."""
     started = time.perf_counter()
-    from serving.batch_input import read_chunk
-
     rows: list[BatchRow] = []
     rejects: list[Reject] = []
     for item in read_chunk(spec):

@@ -10,20 +10,12 @@ from pathlib import Path
 from models.predictor import load_predictor
 from serving.parallel import default_workers
 from serving.score import score_file
-
-REPO = Path(__file__).resolve().parent.parent
-# The project's own hand-written comments, cycled with small variations so that the
-# benchmark sees realistic lengths and characters without any caching effects.
-SOURCE_DIR = REPO / "data" / "handwritten"
-
+from training.synth import hand_written
 
 def synthetic_comments(n: int, seed: int = 0) -> list[dict]:
-    texts = []
-    for path in sorted(SOURCE_DIR.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            texts += [json.loads(line)["text"] for line in fh if line.strip()]
-    if not texts:
-        raise FileNotFoundError(f"no comments under {SOURCE_DIR} to build the benchmark input from")
+    """The project's hand-written comments, cycled with small variations so that the
+    benchmark sees realistic lengths and characters without any caching effects."""
+    texts = [r["text"] for r in hand_written()]
     rng = random.Random(seed)
     suffixes = ["", "", "！", "～", "😭", "🙏", "哈哈", " ", "？？", "呀"]
     return [{"id": str(i), "text": rng.choice(texts) + rng.choice(suffixes)} for i in range(n)]

@@ -25,15 +25,10 @@ from pathlib import Path
 
 import httpx
 
+from training.synth import hand_written
+
 REPO = Path(__file__).resolve().parent.parent
 KEY = "loadtest-key"
-
-
-def _texts() -> list[str]:
-    texts = []
-    for path in sorted((REPO / "data" / "handwritten").glob("*.jsonl")):
-        texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
-    return texts
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -151,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-    texts = _texts()
+    texts = [r["text"] for r in hand_written()]
     results = [run_mode(b, port=args.port, concurrency=args.concurrency, duration=args.duration, texts=texts)
                for b in (True, False)]
     for r in results:

@@ -19,10 +19,17 @@ from training.generate import TemplateFiller, load_phrasings
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _hand_written() -> list[dict]:
+HANDWRITTEN_DIR = REPO / "data" / "handwritten"
+
+
+def hand_written() -> list[dict]:
+    """The project's hand-labeled comments (data/handwritten): realistic text for synthetic loads."""
     rows = []
-    for path in sorted((REPO / "data" / "handwritten").glob("*.jsonl")):
-        rows += [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    for path in sorted(HANDWRITTEN_DIR.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    if not rows:
+        raise FileNotFoundError(f"no comments under {HANDWRITTEN_DIR}")
     return rows
 
 
@@ -34,7 +41,7 @@ def synth_rows(rows: int, notes: int, *, seed: int = 7, date: str = "2026-11-24"
     filler = TemplateFiller(lexicon, rng)
     phrasings = [p for ps in load_phrasings(REPO / "data" / "phrasings" / "phrasings.yaml").values() for p in ps]
     hand_by_domain: dict[str, list[dict]] = {}
-    for r in _hand_written():
+    for r in hand_written():
         hand_by_domain.setdefault(r["domain"], []).append(r)
     note_info = []
     for i in range(notes):
