@@ -87,3 +87,16 @@ FLAG_NAMES: tuple[str, ...] = (*DETECTORS, "reply")
 
 def strong_diversion(detections: list[Detection]) -> bool:
     return any(d.kind in STRONG_DIVERSION for d in detections)
+
+
+# A strong detector hit (phone, share code, contact id, URL) is diversion by the guide's
+# definition whatever a classifier says; this is the score it reports.
+STRONG_DIVERSION_SCORE = 0.99
+
+
+def apply_strong_diversion(scores, detections: list[list[Detection]]):
+    """Raise the diversion score of every comment with a strong detector hit; every model kind calls this."""
+    import numpy as np
+
+    strong = np.array([strong_diversion(d) for d in detections], dtype=bool)
+    return np.where(strong, np.maximum(scores, STRONG_DIVERSION_SCORE), scores)

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from models.labels import MENTION_TYPES
 from models.lexicon import PLATFORMS, Lexicon
+from models.normalize import Normalized
 from models.prepare import Prepared
 from models.segment import ATTRIBUTE_PATTERN
 
@@ -104,14 +105,23 @@ def tags_to_mentions(item: Prepared, tags: list[str]) -> list[Mention]:
             current = None
     if current:
         spans.append(tuple(current))
+    return spans_to_mentions(item.norm, spans)
+
+
+def spans_to_mentions(norm: Normalized, spans: list[tuple[int, int, str]]) -> list[Mention]:
+    """Spans of the normalized text -> verbatim mentions of the original, each distinct once.
+
+    Shared by every tagger (word CRF, character transformer): the filtering of generic
+    words and platforms is one definition.
+    """
     out: list[Mention] = []
     seen: set[tuple[str, str]] = set()
     for s, e, mtype in spans:
-        start, end = item.norm.to_original(s, e)
-        text = item.norm.original[start:end].strip()
+        start, end = norm.to_original(s, e)
+        text = norm.original[start:end].strip()
         if not text:
             continue
-        start = item.norm.original.index(text, start)
+        start = norm.original.index(text, start)
         key = (text, mtype)
         if mtype in MENTION_TYPES and key not in seen and text not in NEVER_MENTIONS and text not in PLATFORMS:
             seen.add(key)
@@ -119,16 +129,16 @@ def tags_to_mentions(item: Prepared, tags: list[str]) -> list[Mention]:
     return out
 
 
-def gold_spans(item: Prepared, mentions: list[dict]) -> list[tuple[int, int, str]]:
+def gold_spans(norm: Normalized, mentions: list[dict]) -> list[tuple[int, int, str]]:
     """Locate labeled mentions (verbatim text) on the normalized text, first occurrence each."""
     spans = []
-    original = item.norm.original
+    original = norm.original
     for m in mentions:
         pos = original.find(m["text"])
         if pos < 0:
             continue
         # Map the original span to the normalized text through the offset arrays.
-        norm_idx = [i for i, (s, e) in enumerate(zip(item.norm.starts, item.norm.ends))
+        norm_idx = [i for i, (s, e) in enumerate(zip(norm.starts, norm.ends))
                     if s < pos + len(m["text"]) and e > pos]
         if norm_idx:
             spans.append((norm_idx[0], norm_idx[-1] + 1, m["type"]))
@@ -146,7 +156,7 @@ class MentionTagger:
 
     def fit(self, items: list[Prepared], mentions: list[list[dict]], lexicon: Lexicon) -> "MentionTagger":
         xs = [token_features(p, lexicon) for p in items]
-        ys = [spans_to_tags(p, gold_spans(p, m)) for p, m in zip(items, mentions)]
+        ys = [spans_to_tags(p, gold_spans(p.norm, m)) for p, m in zip(items, mentions)]
         self.crf.fit(xs, ys)
         return self
 

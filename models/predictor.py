@@ -1,6 +1,7 @@
 """The one predictor interface that the CLI, the API and the batch jobs call."""
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -8,18 +9,30 @@ from typing import Protocol, Sequence
 import joblib
 
 from models.artifact import ArtifactError, read_manifest
-from models.labels import BUYING_INTENTS, INTENTS
 from models.lexicon import Lexicon
 from models.prepare import Preprocessor
+from models.scores import ModelScores, to_results
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_MODEL_NAME = "buyintent-linear"
+DEFAULT_MODEL_NAME = "buyintent-linear"  # when no DEFAULT pointer exists
+# models/artifacts/DEFAULT names the folder `buyintent choose-default` picked by evidence.
+DEFAULT_POINTER = "DEFAULT"
 LINEAR_BINARY = "linear.joblib"
+# kind -> "module:class"; imported on demand so a linear model never imports torch.
+KINDS = {
+    "linear": "models.predictor:LinearPredictor",
+    "transformer": "models.transformer_predictor:TransformerPredictor",
+    "ensemble": "models.ensemble:EnsemblePredictor",
+}
 
 
 def default_model_dir() -> Path:
-    """BUYINTENT_MODEL if set, else the model shipped under models/artifacts/."""
-    return Path(os.environ.get("BUYINTENT_MODEL") or ARTIFACTS_DIR / DEFAULT_MODEL_NAME)
+    """BUYINTENT_MODEL if set, else the shipped model that models/artifacts/DEFAULT names."""
+    if os.environ.get("BUYINTENT_MODEL"):
+        return Path(os.environ["BUYINTENT_MODEL"])
+    pointer = ARTIFACTS_DIR / DEFAULT_POINTER
+    name = pointer.read_text().strip() if pointer.is_file() else DEFAULT_MODEL_NAME
+    return ARTIFACTS_DIR / name
 
 
 class Predictor(Protocol):
@@ -51,38 +64,31 @@ class LinearPredictor:
     def model_info(self) -> dict:
         return {"name": self.name, "version": self.version}
 
+    @property
+    def diversion_threshold(self) -> float:
+        return self.model.diversion_threshold
+
+    def scores(self, texts: Sequence[str], notes: Sequence[str | None] | None = None, *,
+               mentions: bool = True) -> ModelScores:
+        items = self.preprocessor.prepare_many(list(texts), list(notes) if notes is not None else None)
+        return self.model.score(items, self.lexicon, mentions=mentions)
+
     def predict(self, texts: Sequence[str], notes: Sequence[str | None] | None = None) -> list[dict]:
         if not texts:
             return []
-        items = self.preprocessor.prepare_many(list(texts), list(notes) if notes is not None else None)
-        scores = self.model.score(items, self.lexicon)
-        threshold = self.model.diversion_threshold
-        info = self.model_info
-        results = []
-        for probs, div, mentions in zip(scores.intent_probs, scores.diversion_scores, scores.mentions):
-            intent_scores = {label: float(p) for label, p in zip(INTENTS, probs)}
-            results.append({
-                "intent": INTENTS[int(probs.argmax())],
-                "intent_scores": intent_scores,
-                "purchase_intent": sum(intent_scores[k] for k in INTENTS if k in BUYING_INTENTS),
-                "diversion": bool(div >= threshold),
-                "diversion_score": float(div),
-                "mentions": [m.to_dict() for m in mentions],
-                "model": info,
-            })
-        return results
+        return to_results(self.scores(texts, notes), self.diversion_threshold, self.model_info)
 
 
-def load_predictor(folder: str | Path | None = None) -> LinearPredictor:
-    """Load the model in `folder` (default: default_model_dir()).
+def load_predictor(folder: str | Path | None = None, **options) -> Predictor:
+    """Load the model in `folder` (default: default_model_dir()), whatever its kind.
 
     Raises:
         ArtifactError: the folder is missing, corrupt or incompatible.
     """
     folder = Path(folder) if folder is not None else default_model_dir()
     checked = read_manifest(folder)
-    kinds = {"linear": LinearPredictor}
     kind = checked[0]["kind"]
-    if kind not in kinds:
-        raise ArtifactError(f"{folder}: unknown model kind {kind!r}")
-    return kinds[kind](folder, checked)
+    if kind not in KINDS:
+        raise ArtifactError(f"{folder}: unknown model kind {kind!r}; known: {sorted(KINDS)}")
+    module, cls = KINDS[kind].split(":")
+    return getattr(importlib.import_module(module), cls)(folder, checked, **options)

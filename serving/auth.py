@@ -43,8 +43,12 @@ class KeyRing:
         return found
 
 
-def require_caller(request: Request) -> str:
-    """FastAPI dependency: the caller named by a valid `Authorization: Bearer <key>`."""
+async def require_caller(request: Request) -> str:
+    """FastAPI dependency: the caller named by a valid `Authorization: Bearer <key>`.
+
+    Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+    per request that cost more than the check itself under load.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

@@ -78,16 +78,54 @@ def data_synth(rows: int = typer.Option(..., min=1, help="Comments to generate."
 
 @app.command()
 def train(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt) -> None:
-    """Train a model from a YAML config and save its folder."""
-    from training.config import TrainConfig, load_config
+    """Train a model (kind linear, transformer or ensemble, from the config) and save its folder."""
     from training.metrics import format_metrics
-    from training.train_linear import train_linear
+    from training.train import train_from_config
 
     def body():
-        cfg = load_config(config, TrainConfig, set_)
-        metrics = train_linear(cfg)
-        typer.echo(f"saved {cfg.output_dir}; validation metrics:")
+        output_dir, metrics = train_from_config(config, set_)
+        typer.echo(f"saved {output_dir}; validation metrics:")
         typer.echo(format_metrics(metrics))
+
+    _run(body)
+
+
+@app.command("choose-default")
+def choose_default(candidate: list[Path] = typer.Option(..., "--candidate", help="Model folder (repeatable)."),
+                   data: Path = typer.Option(..., "--data", "-d", help="Labeled JSONL never trained on (dev)."),
+                   max_p99_ms: float = typer.Option(20.0, help="Single-comment latency limit."),
+                   install: bool = typer.Option(False, help="Copy the winner under models/artifacts/ and make it "
+                                                            "the default (models/artifacts/DEFAULT)."),
+                   ) -> None:
+    """Pick the default model: best intent macro-F1 on --data among candidates under the latency limit."""
+    from training.select_default import choose_default as choose, install_default
+
+    def body():
+        evidence = choose(candidate, data, max_p99_ms=max_p99_ms)
+        for row in evidence["candidates"]:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        typer.echo(f"chosen: {evidence['chosen']}")
+        if install:
+            typer.echo(f"installed {install_default(evidence)} as the default model")
+
+    _run(body)
+
+
+@app.command()
+def pretrain(config: Path = ConfigOpt, set_: Optional[list[str]] = SetOpt,
+             max_minutes: Optional[float] = typer.Option(None, min=0.1, help="Stop (with a checkpoint) after this long."),
+             ) -> None:
+    """Pretrain (or resume) the offline character encoder; Ctrl-C or SIGTERM stop with a checkpoint."""
+    from training.config import PretrainConfig, load_config
+    from training.pretrain import pretrain as run_pretrain
+
+    def body():
+        cfg = load_config(config, PretrainConfig, set_)
+        folder = run_pretrain(cfg, max_minutes=max_minutes)
+        card = json.loads((folder / "pretrain.json").read_text())
+        last = card["evals"][-1]
+        typer.echo(f"encoder at {folder}: step {card['step']}, held-out masked accuracy "
+                   f"{last['masked_accuracy']:.3f}, [UNK] rate on dev {card['unk_rate_dev']}")
 
     _run(body)
 
@@ -168,13 +206,33 @@ def baselines(data: Path = typer.Option(..., "--data", "-d", help="Labeled JSONL
 
 
 @app.command()
-def bench(rows: int = typer.Option(100_000, min=1, help="Comments to score."),
+def bench(rows: Optional[int] = typer.Option(None, min=1, help="Comments (default 100,000 for scoring, "
+                                                                  "5,000 for transformer)."),
           model: Optional[Path] = ModelOpt,
-          batch_size: int = typer.Option(1024, min=1)) -> None:
-    """Throughput of `buyintent score` on a synthetic file (model load excluded), 1 process vs all cores."""
-    from serving.bench import bench_score
+          batch_size: int = typer.Option(1024, min=1, help="Scoring suite: comments per model call."),
+          suite: str = typer.Option("scoring", help="scoring: `buyintent score` throughput, 1 process vs all "
+                                                    "cores. transformer: plain pipeline vs torch vs ONNX int8 "
+                                                    "predictor at batch sizes 1, 8, 64 (--model: a transformer "
+                                                    "folder with torch weights)."),
+          ) -> None:
+    """Benchmarks that print one JSON line per measurement; nothing here gates CI."""
+    def body():
+        if suite == "scoring":
+            from serving.bench import bench_score
 
-    _run(lambda: [typer.echo(json.dumps(r, ensure_ascii=False)) for r in bench_score(rows, model, batch_size=batch_size)])
+            results = bench_score(rows or 100_000, model, batch_size=batch_size)
+        elif suite == "transformer":
+            from serving.bench_transformer import bench_transformer
+
+            if model is None:
+                raise ValueError("--model: the transformer suite needs a transformer folder, e.g. runs/transformer")
+            results = bench_transformer(model, rows=rows or 5000)
+        else:
+            raise ValueError(f"--suite: {suite!r} is not one of scoring, transformer")
+        for r in results:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+
+    _run(body)
 
 
 @app.command()

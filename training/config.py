@@ -96,6 +96,111 @@ class TrainConfig(Strict):
     mentions: MentionConfig = MentionConfig()
 
 
+class EncoderShape(Strict):
+    """Size of a BERT-style encoder built from scratch (ignored for a pretrained checkpoint)."""
+
+    hidden_size: int = Field(256, gt=0)
+    num_hidden_layers: int = Field(4, gt=0)
+    num_attention_heads: int = Field(4, gt=0)
+    intermediate_size: int = Field(1024, gt=0)
+    max_position_embeddings: int = Field(128, gt=8)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class PretrainData(Strict):
+    corpora_dir: Path = Path("../shared/corpora")
+    corpora: list[str] = Field(default_factory=lambda: ["online_shopping", "waimai", "hotel", "jd_aircon", "weibo"])
+    # The labeled build's training texts (never its validation split, never dev).
+    build_train: Path | None = Path("data/build/train.jsonl")
+    # Same slice the data build holds out for false-alarm evaluation: never pretrained on.
+    false_alarm_holdout: float = Field(0.1, ge=0.0, lt=1.0)
+    eval_fraction: float = Field(0.02, gt=0.0, lt=0.5)
+    max_chars: int = Field(512, gt=0)
+    # Only tokenized, to report the vocabulary's [UNK] rate on it; never trained on.
+    unk_check_file: Path | None = Path("../shared/data/dev.jsonl")
+
+
+class PretrainConfig(Strict):
+    name: str = "buyintent-char-encoder"
+    seed: int = 13
+    output_dir: Path = Path("runs/pretrain")
+    lexicon_dir: Path = Path("data/lexicons")
+    data: PretrainData = PretrainData()
+    encoder: EncoderShape = EncoderShape()
+    vocab_min_count: int = Field(2, ge=1)
+    vocab_max_size: int = Field(12000, ge=16)
+    seq_len: int = Field(64, ge=8)
+    batch_size: int = Field(64, ge=1)
+    mask_prob: float = Field(0.15, gt=0.0, lt=1.0)
+    whole_word_masking: bool = True
+    learning_rate: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    warmup_steps: int = Field(500, ge=0)
+    max_steps: int = Field(20000, ge=1)
+    checkpoint_every: int = Field(250, ge=1)
+    eval_every: int = Field(500, ge=1)
+    eval_batches: int = Field(20, ge=1)
+    threads: int | None = None
+
+
+class EncoderSource(Strict):
+    # Any BERT-family checkpoint: a hub name (bert-base-chinese, hfl/rbt3, ...) or a local
+    # folder, such as the offline encoder `buyintent pretrain` writes.
+    name_or_path: str = "runs/pretrain/encoder"
+    # random: the same architecture and tokenizer with freshly initialized weights (the
+    # control that shows what pretraining is worth).
+    init: Literal["pretrained", "random"] = "pretrained"
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class LossWeights(Strict):
+    intent: float = Field(1.0, ge=0.0)
+    diversion: float = Field(0.5, ge=0.0)
+    tags: float = Field(0.5, ge=0.0)
+
+
+class TransformerTrainConfig(Strict):
+    kind: Literal["transformer"] = "transformer"
+    name: str = "buyintent-transformer"
+    version: str = "1.0.0"
+    seed: int = 13
+    data_dir: Path = Path("data/build")
+    output_dir: Path = Path("runs/transformer")
+    lexicon_dir: Path = Path("data/lexicons")
+    model: EncoderSource = EncoderSource()
+    source_weights: dict[str, float] = Field(default_factory=lambda: {
+        "seed": 1.0, "handwritten": 1.0, "augment": 0.6, "template": 0.5, "corpus": 0.3})
+    loss_weights: LossWeights = LossWeights()
+    max_length: int = Field(96, ge=8)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(3e-4, gt=0.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    warmup_ratio: float = Field(0.06, ge=0.0, lt=1.0)
+    epochs: int = Field(4, ge=1)
+    # Early stopping: evaluate on the validation split every `eval_every` steps (0: once per
+    # epoch) and stop after `patience` evaluations without a better intent macro-F1.
+    eval_every: int = Field(0, ge=0)
+    patience: int = Field(2, ge=1)
+    max_train_examples: int | None = Field(None, ge=1)  # for smoke tests only
+    threads: int | None = None
+    onnx: bool = True                # export model.onnx and model.int8.onnx next to the weights
+    keep_torch_weights: bool = True  # false: ship ONNX only (smaller folder)
+
+
+class EnsembleConfig(Strict):
+    kind: Literal["ensemble"] = "ensemble"
+    name: str = "buyintent-ensemble"
+    version: str = "1.0.0"
+    data_dir: Path = Path("data/build")
+    output_dir: Path = Path("runs/ensemble")
+    linear: Path = Path("models/artifacts/buyintent-linear")
+    transformer: Path = Path("runs/transformer")
+    lexicon_dir: Path = Path("data/lexicons")
+    # Copy only the int8 ONNX graph of the transformer member (no fp32 ONNX, no torch
+    # weights): what serving runs, at a quarter of the size.
+    slim: bool = True
+
+
 class ConfigError(ValueError):
     """A config file is missing, not YAML, or does not match its schema."""
 
