@@ -8,6 +8,7 @@ kind), BIO tags decoded to verbatim mentions.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +27,12 @@ from models.transformer_inputs import encode, length_batches, pad, tags_to_spans
 ONNX_INT8 = "model.int8.onnx"
 ONNX_FP32 = "model.onnx"
 BACKENDS = ("auto", "onnx-int8", "onnx", "torch")
+
+
+def _env_threads() -> int | None:
+    """OMP_NUM_THREADS when set (Ray sets it per actor), else None: every core."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 class TransformerPredictor:
@@ -55,6 +62,17 @@ class TransformerPredictor:
         self.batch_size = batch_size
         self.pad_id = self.tokenizer.pad_token_id or 0
         self.backend = self._pick_backend(backend)
+        self.threads = threads or _env_threads()
+        self._pid = os.getpid()
+        self._run = self._load_onnx(self.threads) if self.backend.startswith("onnx") else self._load_torch(self.threads)
+
+    def _ensure_process(self) -> None:
+        """Rebuild the runtime in a forked child: ONNX Runtime's thread pool does not survive
+        fork, and N forked workers each using every core would oversubscribe the machine."""
+        if os.getpid() == self._pid:
+            return
+        self._pid = os.getpid()
+        threads = self.threads or 1
         self._run = self._load_onnx(threads) if self.backend.startswith("onnx") else self._load_torch(threads)
 
     def _pick_backend(self, backend: str) -> str:
@@ -113,6 +131,7 @@ class TransformerPredictor:
 
     def logits(self, texts: Sequence[str]):
         """Raw (intent logits, diversion logits, tag ids, encodings, normalized texts) in input order."""
+        self._ensure_process()
         norms = [normalize(t) for t in texts]
         encs = encode(self.tokenizer, norms, self.max_length)
         n = len(texts)

@@ -231,3 +231,26 @@ def test_train_command_picks_the_trainer_by_kind(tmp_path):
     path.write_text("kind: forest\n")
     with pytest.raises(ConfigError, match="kind: 'forest'"):
         config_kind(path)
+
+
+def test_choose_default_takes_the_best_eligible_model_and_points_default_at_it(
+        built_data, tiny_model, tiny_transformer, tmp_path, monkeypatch):
+    import models.predictor as predictor_module
+    from training.select_default import choose_default, install_default
+
+    labeled = built_data[0] / "validation.jsonl"
+    evidence = choose_default([tiny_model, tiny_transformer], labeled, max_p99_ms=1000.0)
+    rows = {r["name"]: r for r in evidence["candidates"]}
+    assert set(rows) == {"tiny", "tiny-transformer"}
+    best = max(rows.values(), key=lambda r: (r["intent_macro_f1"], r["purchase_intent_f1"]))
+    assert evidence["chosen"] == best["name"]
+    # A latency limit no candidate meets is an error, not a silent pick.
+    with pytest.raises(ValueError, match="p99 under"):
+        choose_default([tiny_model], labeled, max_p99_ms=0.0001)
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    install_default(evidence, artifacts)
+    monkeypatch.setattr(predictor_module, "ARTIFACTS_DIR", artifacts)
+    monkeypatch.delenv("BUYINTENT_MODEL", raising=False)
+    assert predictor_module.default_model_dir() == artifacts / evidence["chosen"]
+    assert json.loads((artifacts / "DEFAULT.json").read_text())["chosen"] == evidence["chosen"]

@@ -20,6 +20,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -439,8 +440,11 @@ def pretrain(config: PretrainConfig, *, max_minutes: float | None = None, progre
     gen = torch.Generator().manual_seed(config.seed + state["step"])
     n_train = len(corpus.train_ids)
     model.train()
-    bar = tqdm(total=config.max_steps, initial=state["step"], unit="step", desc="pretrain", disable=not progress)
+    # A bar on a terminal; in a log file (a background run) one line per 100 steps instead.
+    interactive = progress and sys.stderr.isatty()
+    bar = tqdm(total=config.max_steps, initial=state["step"], unit="step", desc="pretrain", disable=not interactive)
     window: list[float] = []
+    first_step = state["step"]
     started = time.monotonic()
     base_wall = state["wall_seconds"]
     try:
@@ -467,8 +471,12 @@ def pretrain(config: PretrainConfig, *, max_minutes: float | None = None, progre
             if len(window) == 50:
                 state["losses"].append((state["step"], sum(window) / 50))
                 window = []
+                if progress and not interactive and state["step"] % 100 == 0:
+                    log.info("step %d/%d: loss %.3f, lr %.2e, %.2f s/step", state["step"], config.max_steps,
+                             state["losses"][-1][1], scheduler.get_last_lr()[0],
+                             (time.monotonic() - started) / max(state["step"] - first_step, 1))
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
             state["wall_seconds"] = base_wall + time.monotonic() - started
             if state["step"] % config.eval_every == 0:
                 result = {"step": state["step"], **evaluate_mlm(model, corpus, config)}

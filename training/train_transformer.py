@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -130,7 +131,10 @@ def train_transformer(cfg: TransformerTrainConfig, *, progress: bool = True) -> 
     rng = random.Random(cfg.seed)
     history, best = [], {"f1": -1.0, "step": 0, "state": None}
     stale, step, stop = 0, 0, False
-    bar = tqdm(total=total, unit="step", desc="fine-tune", disable=not progress)
+    # A bar on a terminal; in a log file (a background run) one line per 200 steps instead.
+    interactive = progress and sys.stderr.isatty()
+    bar = tqdm(total=total, unit="step", desc="fine-tune", disable=not interactive)
+    t0 = time.monotonic()
     model.train()
     for epoch in range(cfg.epochs):
         for batch in _epoch_batches(lengths, cfg.batch_size, rng):
@@ -154,7 +158,10 @@ def train_transformer(cfg: TransformerTrainConfig, *, progress: bool = True) -> 
             optimizer.zero_grad(set_to_none=True)
             step += 1
             bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{float(loss):.3f}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            if progress and not interactive and step % 200 == 0:
+                log.info("step %d/%d (epoch %d): loss %.3f, %.1f steps/s", step, total, epoch + 1, loss.item(),
+                         step / (time.monotonic() - t0))
             if step % eval_every == 0 or step == total:
                 val_intent, _ = _predict_logits(model, val_encs, pad_id)
                 f1 = _macro_f1(y_val, val_intent.argmax(1))
