@@ -33,8 +33,24 @@ def mix(linear: ModelScores, transformer: ModelScores, weights: dict) -> ModelSc
         probs /= probs.sum(axis=1, keepdims=True)
     wd = float(weights["diversion_transformer_weight"])
     div = (1 - wd) * linear.diversion_scores + wd * transformer.diversion_scores
-    mentions = transformer.mentions if weights["mentions_from"] == "transformer" else linear.mentions
+    source = weights["mentions_from"]
+    if source == "union":
+        mentions = [union_mentions(a, b) for a, b in zip(linear.mentions, transformer.mentions)]
+    else:
+        mentions = transformer.mentions if source == "transformer" else linear.mentions
     return ModelScores(probs, div, mentions)
+
+
+def union_mentions(first: list, second: list) -> list:
+    """`first`'s mentions plus those of `second` that overlap none of them, in text order."""
+    taken = [(m.start, m.end) for m in first]
+    extra = [m for m in second if all(m.end <= s or m.start >= e for s, e in taken)]
+    seen, out = set(), []
+    for m in sorted(first + extra, key=lambda m: m.start):
+        if (m.text, m.type) not in seen:
+            seen.add((m.text, m.type))
+            out.append(m)
+    return out
 
 
 class EnsemblePredictor:
@@ -63,9 +79,9 @@ class EnsemblePredictor:
 
     def scores(self, texts: Sequence[str], notes: Sequence[str | None] | None = None, *,
                mentions: bool = True) -> ModelScores:
-        use_transformer = self.weights["mentions_from"] == "transformer"
-        lin = self.linear.scores(texts, notes, mentions=mentions and not use_transformer)
-        tra = self.transformer.scores(texts, notes, mentions=mentions and use_transformer)
+        source = self.weights["mentions_from"]
+        lin = self.linear.scores(texts, notes, mentions=mentions and source in ("linear", "union"))
+        tra = self.transformer.scores(texts, notes, mentions=mentions and source in ("transformer", "union"))
         return mix(lin, tra, self.weights)
 
     def predict(self, texts: Sequence[str], notes: Sequence[str | None] | None = None) -> list[dict]:

@@ -14,7 +14,7 @@ from models.prepare import Preprocessor
 from models.scores import ModelScores, to_results
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_MODEL_NAME = "buyintent-linear"  # when no DEFAULT pointer exists
+DEFAULT_MODEL_NAME = "buyintent-ensemble"  # when no DEFAULT pointer exists
 # models/artifacts/DEFAULT names the folder `buyintent choose-default` picked by evidence.
 DEFAULT_POINTER = "DEFAULT"
 LINEAR_BINARY = "linear.joblib"

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from models.predictor import default_model_dir
 from training.config import DataConfig, TrainConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-DEFAULT_MODEL = REPO / "models" / "artifacts" / "buyintent-linear"
+# The shipped default: the folder models/artifacts/DEFAULT names (what `make serve` serves).
+DEFAULT_MODEL = default_model_dir()
 
 
 def fixture_data_config(output_dir: Path, **overrides) -> DataConfig:

@@ -209,7 +209,7 @@ def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model
     metrics = train_ensemble(cfg)
     weights = json.loads((tmp_path / "ens" / "ensemble.json").read_text())
     assert 0.0 <= weights["intent_transformer_weight"] <= 1.0
-    assert weights["mentions_from"] in ("linear", "transformer")
+    assert weights["mentions_from"] in ("linear", "transformer", "union")
     assert not (tmp_path / "ens" / "transformer" / "model.safetensors").exists()  # slim copy
     ens = load_predictor(tmp_path / "ens")
     texts = ["求链接", "多少钱呀", "博主好美"]

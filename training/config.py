@@ -85,7 +85,7 @@ class TrainConfig(Strict):
     version: str = "1.0.0"
     seed: int = 13
     data_dir: Path = Path("data/build")
-    output_dir: Path = Path("models/artifacts/buyintent-linear")
+    output_dir: Path = Path("runs/linear")
     lexicon_dir: Path = Path("data/lexicons")
     # Weight of each source family in the loss: hand-labeled comments count most.
     source_weights: dict[str, float] = Field(default_factory=lambda: {
@@ -193,7 +193,7 @@ class EnsembleConfig(Strict):
     version: str = "1.0.0"
     data_dir: Path = Path("data/build")
     output_dir: Path = Path("runs/ensemble")
-    linear: Path = Path("models/artifacts/buyintent-linear")
+    linear: Path = Path("runs/linear")
     transformer: Path = Path("runs/transformer")
     lexicon_dir: Path = Path("data/lexicons")
     # Copy only the int8 ONNX graph of the transformer member (no fp32 ONNX, no torch

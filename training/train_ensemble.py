@@ -68,11 +68,12 @@ def train_ensemble(cfg: EnsembleConfig, *, progress: bool = True) -> dict:
     weights = fit_weights(lin, tra, val)
     gold = {r["id"]: r for r in val if r["mentions_labeled"]}
     member_mentions = {}
-    for name, pred, scores in (("linear", lin_pred, lin), ("transformer", tra_pred, tra)):
-        rows = to_results(scores, pred.diversion_threshold, pred.model_info)
-        member_mentions[name] = referee_metrics(gold, {r["id"]: p for r, p in zip(val, rows)})["mention_f1"]
+    for source in ("linear", "transformer", "union"):
+        mixed = mix(lin, tra, {**weights, "mentions_from": source})
+        rows = to_results(mixed, weights["diversion_threshold"], {})
+        member_mentions[source] = referee_metrics(gold, {r["id"]: p for r, p in zip(val, rows)})["mention_f1"]
     weights["mentions_from"] = max(member_mentions, key=member_mentions.get)
-    weights["member_validation_mention_f1"] = member_mentions
+    weights["validation_mention_f1_by_source"] = member_mentions
 
     out = Path(cfg.output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
