@@ -67,17 +67,24 @@ class TransformerPredictor:
         self.pad_id = self.tokenizer.pad_token_id or 0
         self.backend = self._pick_backend(backend)
         self.threads = threads or _env_threads()
-        self._pid = os.getpid()
-        self._run = self._load_onnx(self.threads) if self.backend.startswith("onnx") else self._load_torch(self.threads)
+        self._origin_pid = os.getpid()
+        self._pid: int | None = None
+        self._run = None
 
     def _ensure_process(self) -> None:
-        """Rebuild the runtime in a forked child: ONNX Runtime's thread pool does not survive
-        fork, and N forked workers each using every core would oversubscribe the machine."""
-        if os.getpid() == self._pid:
+        """Start the runtime on first use in each process.
+
+        Lazy on purpose: a process that forks scoring workers (`buyintent score`, the batch
+        job) must not start ONNX Runtime itself. Measured here: a child forked from a
+        process holding a session with the default thread pool never finished creating its
+        own. Forked workers get one thread each, so N workers do not oversubscribe the cores.
+        """
+        if self._run is not None and os.getpid() == self._pid:
             return
-        self._pid = os.getpid()
-        threads = self.threads or 1
+        forked = os.getpid() != self._origin_pid
+        threads = self.threads or (1 if forked else None)
         self._run = self._load_onnx(threads) if self.backend.startswith("onnx") else self._load_torch(threads)
+        self._pid = os.getpid()
 
     def _pick_backend(self, backend: str) -> str:
         files = {"onnx-int8": ONNX_INT8, "onnx": ONNX_FP32, "torch": WEIGHTS_FILE}

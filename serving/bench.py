@@ -36,12 +36,15 @@ def bench_score(rows: int, model: str | Path | None = None, *, batch_size: int =
         with src.open("w", encoding="utf-8") as fh:
             for r in synthetic_comments(rows):
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        predictor.predict(["预热一下"])  # first-call costs (dictionaries, caches) are not throughput
-        for workers in sorted({1, default_workers()}):
+        # All cores first: the forked workers must start their own runtimes (ONNX Runtime
+        # does not survive fork once started); each warms up in the pool before timing.
+        for workers in sorted({1, default_workers()}, reverse=True):
+            if workers == 1:
+                predictor.predict(["预热一下"])  # first-call costs (dictionaries, caches) are not throughput
             summary = score_file(src, dst, predictor, batch_size=batch_size, workers=workers, progress=False)
-            results.append({"rows": rows, "workers": workers, "batch_size": batch_size,
-                            "model": predictor.model_info, "load_seconds": round(load_seconds, 2),
-                            "score_seconds": round(summary.seconds, 2), "rows_per_second": round(summary.rate)})
+            results.insert(0, {"rows": rows, "workers": workers, "batch_size": batch_size,
+                               "model": predictor.model_info, "load_seconds": round(load_seconds, 2),
+                               "score_seconds": round(summary.seconds, 2), "rows_per_second": round(summary.rate)})
     base = results[0]["rows_per_second"]
     for r in results:
         r["ratio_to_one_process"] = round(r["rows_per_second"] / base, 2) if base else None

@@ -199,6 +199,20 @@ def test_buyintent_score_loads_a_transformer_folder(tiny_transformer, tmp_path):
     assert rows[0]["model"]["name"] == "tiny-transformer"
 
 
+def test_scoring_on_forked_workers_does_not_hang(tiny_transformer, tmp_path):
+    """A parent that had started ONNX Runtime left its forked workers hanging; workers now
+    start their own runtime, and the parent never starts one before forking."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": str(i), "text": f"求链接{i}"}, ensure_ascii=False)
+                             for i in range(40)) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    run = subprocess.run([sys.executable, "-m", "serving.cli", "score", "--input", str(src), "--output", str(out),
+                          "--model", str(tiny_transformer), "--workers", "2", "--batch-size", "8"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert len(out.read_text().splitlines()) == 40
+
+
 def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model, tiny_transformer, tmp_path):
     from models.predictor import load_predictor
     from training.train_ensemble import train_ensemble
