@@ -7,9 +7,13 @@ whose labels or preprocessing differ from this code, instead of serving wrong nu
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -80,3 +84,24 @@ def read_manifest(folder: str | Path) -> tuple[dict, Lexicon]:
             f"{folder}: preprocessing {manifest['preprocessing']} does not match this code's {expected}; "
             "retrain the model with this version")
     return manifest, lexicon
+
+
+@contextlib.contextmanager
+def staged_folder(output_dir: str | Path) -> Iterator[Path]:
+    """A temporary folder beside `output_dir` that replaces it only if the block succeeds.
+
+    Every trainer writes its model folder through this: a failed or interrupted run leaves
+    the previous model in place and no half-written folder behind.
+    """
+    out = Path(output_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        staging.chmod(0o755)  # mkdtemp creates 0700; a model folder is shared read-only
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

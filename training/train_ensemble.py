@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from models.artifact import LEXICON_DIR, write_manifest
+from models.artifact import LEXICON_DIR, staged_folder, write_manifest
 from models.ensemble import ENSEMBLE_FILE, EnsemblePredictor, mix
 from models.labels import LABEL2ID
 from models.lexicon import Lexicon, copy_lexicon
@@ -75,10 +73,7 @@ def train_ensemble(cfg: EnsembleConfig, *, progress: bool = True) -> dict:
     weights["mentions_from"] = max(member_mentions, key=member_mentions.get)
     weights["validation_mention_f1_by_source"] = member_mentions
 
-    out = Path(cfg.output_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
-    try:
+    with staged_folder(cfg.output_dir) as staging:
         shutil.copytree(cfg.linear, staging / "linear")
         ignore = shutil.ignore_patterns(*SLIM_SKIP) if cfg.slim else None
         shutil.copytree(cfg.transformer, staging / "transformer", ignore=ignore)
@@ -93,13 +88,6 @@ def train_ensemble(cfg: EnsembleConfig, *, progress: bool = True) -> dict:
         metrics = referee_metrics(gold, {r["id"]: p for r, p in zip(val, preds)})
         metrics.update({"split": "validation", **weights, "train_seconds": round(time.time() - started, 1)})
         (staging / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return metrics
 
 

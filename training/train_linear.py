@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from models.artifact import LEXICON_DIR, write_manifest
+from models.artifact import LEXICON_DIR, staged_folder, write_manifest
 from models.features import CommentFeaturizer
 from models.labels import INTENTS, LABEL2ID
 from models.lexicon import Lexicon, copy_lexicon
@@ -115,10 +113,7 @@ def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
     val_scores = model.score(val_items, lexicon)
     model.diversion_threshold = best_threshold(val_scores.diversion_scores, np.array([r["diversion"] for r in val]))
 
-    out = Path(cfg.output_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
-    try:
+    with staged_folder(cfg.output_dir) as staging:
         copy_lexicon(cfg.lexicon_dir, staging / LEXICON_DIR)
         joblib.dump(model, staging / LINEAR_BINARY, compress=3)
         config = json.loads(cfg.model_dump_json())
@@ -138,11 +133,4 @@ def train_linear(cfg: TrainConfig, *, progress: bool = True) -> dict:
             "train_seconds": round(time.time() - started, 1),
         })
         (staging / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)  # mkdtemp creates 0700; a model folder is shared read-only
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return metrics

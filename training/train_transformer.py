@@ -13,15 +13,12 @@ import json
 import logging
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from models.artifact import LEXICON_DIR, write_manifest
+from models.artifact import LEXICON_DIR, staged_folder, write_manifest
 from models.labels import LABEL2ID
 from models.lexicon import Lexicon, copy_lexicon
 from models.mentions import gold_spans
@@ -188,10 +185,7 @@ def train_transformer(cfg: TransformerTrainConfig, *, progress: bool = True) -> 
     div_scores = apply_strong_diversion(expit(val_div), [detect(n) for n in val_norms])
     threshold = best_threshold(div_scores, np.array([r["diversion"] for r in val]))
 
-    out = Path(cfg.output_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
-    try:
+    with staged_folder(cfg.output_dir) as staging:
         copy_lexicon(cfg.lexicon_dir, staging / LEXICON_DIR)
         tokenizer.save_pretrained(staging)
         model.save(staging, {"temperature": temperature, "diversion_threshold": threshold,
@@ -218,11 +212,4 @@ def train_transformer(cfg: TransformerTrainConfig, *, progress: bool = True) -> 
             "train_seconds": round(time.time() - started, 1),
         })
         (staging / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return metrics
