@@ -79,17 +79,22 @@ class MentionConfig(Strict):
     max_iterations: int = 150
 
 
-class TrainConfig(Strict):
-    kind: Literal["linear"] = "linear"
-    name: str = "buyintent-linear"
+class ModelTraining(Strict):
+    """What every trained kind shares: identity, seed, data and the per-source loss weights."""
+
     version: str = "1.0.0"
     seed: int = 13
     data_dir: Path = Path("data/build")
-    output_dir: Path = Path("runs/linear")
     lexicon_dir: Path = Path("data/lexicons")
     # Weight of each source family in the loss: hand-labeled comments count most.
     source_weights: dict[str, float] = Field(default_factory=lambda: {
         "seed": 1.0, "handwritten": 1.0, "augment": 0.6, "template": 0.5, "corpus": 0.3})
+
+
+class TrainConfig(ModelTraining):
+    kind: Literal["linear"] = "linear"
+    name: str = "buyintent-linear"
+    output_dir: Path = Path("runs/linear")
     features: FeatureConfig = FeatureConfig()
     intent: LinearConfig = LinearConfig()
     diversion: DiversionConfig = DiversionConfig()
@@ -159,17 +164,11 @@ class LossWeights(Strict):
     tags: float = Field(0.5, ge=0.0)
 
 
-class TransformerTrainConfig(Strict):
+class TransformerTrainConfig(ModelTraining):
     kind: Literal["transformer"] = "transformer"
     name: str = "buyintent-transformer"
-    version: str = "1.0.0"
-    seed: int = 13
-    data_dir: Path = Path("data/build")
     output_dir: Path = Path("runs/transformer")
-    lexicon_dir: Path = Path("data/lexicons")
     model: EncoderSource = EncoderSource()
-    source_weights: dict[str, float] = Field(default_factory=lambda: {
-        "seed": 1.0, "handwritten": 1.0, "augment": 0.6, "template": 0.5, "corpus": 0.3})
     loss_weights: LossWeights = LossWeights()
     max_length: int = Field(96, ge=8)
     batch_size: int = Field(32, ge=1)
