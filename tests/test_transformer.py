@@ -233,6 +233,36 @@ def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model
     lin = np.array([list(r["intent_scores"].values()) for r in load_predictor(tiny_model).predict(texts)])
     assert np.isfinite(metrics["intent_macro_f1"])
     assert np.array([list(r["intent_scores"].values()) for r in out]).shape == lin.shape
+    full = load_predictor(tmp_path / "ens", cascade=False).predict(texts)
+    assert [(r["intent"], r["diversion"], r["mentions"]) for r in out] == \
+        [(r["intent"], r["diversion"], r["mentions"]) for r in full]
+
+
+def test_ensemble_cascade_skips_the_transformer_only_where_it_cannot_change_a_decision():
+    from models.ensemble import mix, undecided
+    from models.scores import ModelScores
+
+    weights = {"intent_transformer_weight": 0.3, "temperature": 0.8, "diversion_transformer_weight": 0.45,
+               "diversion_threshold": 0.5, "mentions_from": "linear"}
+    rng = np.random.default_rng(0)
+    n = 4000
+    sharp = rng.dirichlet(np.full(6, 0.1), n)  # many confident linear rows, some uncertain
+    lin = ModelScores(sharp, rng.random(n), [[] for _ in range(n)])
+    todo = undecided(lin, weights)
+    assert 0 < todo.sum() < n
+    # Whatever the transformer says on a skipped row, the mixed decision equals the one made
+    # with the linear scores standing in for it.
+    stand_in = mix(lin, ModelScores(lin.intent_probs, lin.diversion_scores, lin.mentions), weights)
+    for _ in range(5):
+        tra = ModelScores(rng.dirichlet(np.full(6, 0.1), n), rng.random(n), lin.mentions)
+        real = mix(lin, tra, weights)
+        keep = ~todo
+        assert (real.intent_probs.argmax(1)[keep] == stand_in.intent_probs.argmax(1)[keep]).all()
+        t = weights["diversion_threshold"]
+        assert ((real.diversion_scores >= t)[keep] == (stand_in.diversion_scores >= t)[keep]).all()
+    # Mentions from the transformer, or a transformer weight of one half or more: never skip.
+    assert undecided(lin, {**weights, "mentions_from": "union"}).all()
+    assert undecided(lin, {**weights, "intent_transformer_weight": 0.5}).all()
 
 
 def test_train_command_picks_the_trainer_by_kind(tmp_path):
