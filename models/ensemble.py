@@ -95,7 +95,6 @@ class EnsemblePredictor:
         self.transformer = load_predictor(self.folder / "transformer", **options)
         self.name, self.version = self.manifest["name"], self.manifest["version"]
         self.cascade = cascade
-        self.transformer_share = (0, 0)  # (comments the transformer scored, comments scored)
 
     @property
     def model_info(self) -> dict:
@@ -111,8 +110,6 @@ class EnsemblePredictor:
         lin = self.linear.scores(texts, notes, mentions=mentions and source in ("linear", "union"))
         tra_mentions = mentions and source in ("transformer", "union")
         todo = undecided(lin, self.weights) if self.cascade else np.ones(len(texts), dtype=bool)
-        ran, seen = self.transformer_share
-        self.transformer_share = (ran + int(todo.sum()), seen + len(texts))
         if todo.all():
             return mix(lin, self.transformer.scores(texts, notes, mentions=tra_mentions), self.weights)
         # Decided comments stand in the linear scores for the transformer's: same decisions.

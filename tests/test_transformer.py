@@ -232,6 +232,7 @@ def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model
     # The mix is what the weights say: with the transformer weight, probabilities sit between the members'.
     lin = np.array([list(r["intent_scores"].values()) for r in load_predictor(tiny_model).predict(texts)])
     assert np.isfinite(metrics["intent_macro_f1"])
+    assert 0.0 <= metrics["share_needing_transformer"] <= 1.0
     assert np.array([list(r["intent_scores"].values()) for r in out]).shape == lin.shape
     full = load_predictor(tmp_path / "ens", cascade=False).predict(texts)
     assert [(r["intent"], r["diversion"], r["mentions"]) for r in out] == \

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from models.artifact import LEXICON_DIR, staged_folder, write_manifest
-from models.ensemble import ENSEMBLE_FILE, EnsemblePredictor, mix
+from models.ensemble import ENSEMBLE_FILE, EnsemblePredictor, mix, undecided
 from models.labels import LABEL2ID
 from models.lexicon import Lexicon, copy_lexicon
 from models.predictor import load_predictor
@@ -86,7 +86,8 @@ def train_ensemble(cfg: EnsembleConfig, *, progress: bool = True) -> dict:
         predictor = EnsemblePredictor(staging)
         preds = predictor.predict(texts, notes)
         metrics = referee_metrics(gold, {r["id"]: p for r, p in zip(val, preds)})
-        metrics.update({"split": "validation", **weights, "train_seconds": round(time.time() - started, 1)})
+        metrics.update({"split": "validation", **weights, "train_seconds": round(time.time() - started, 1),
+                        "share_needing_transformer": float(undecided(lin, weights).mean())})
         (staging / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
     return metrics
 
