@@ -213,7 +213,8 @@ def render_card(card: dict, rows: list[dict]) -> str:
              f"examples whose normalized text equals a dev text are dropped ({card['dropped']}).", "",
              "## Provenance", "",
              "- `seed:*`: ../shared/data/train_seed, labeled by the annotation team.",
-             "- `handwritten:*`: data/handwritten, written by hand to LABELING.md for this project.",
+             "- `handwritten:*`: data/handwritten, written to order for this project to LABELING.md "
+             "(provenance and focus of each file: data/handwritten/README.md).",
              "- `template`: hand-written phrasings (data/phrasings) filled with lexicon terms (data/lexicons).",
              "- `augment:<op>`: noisy variants of seed and handwritten comments (typos, homophones, pinyin, "
              "traditional characters, emoji, fillers, replies, full-width, punctuation; `quote` turns a short "

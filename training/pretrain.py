@@ -372,8 +372,8 @@ false-alarm evaluation excluded) and the training split of the labeled data buil
 are held out for the accuracy below.
 
 ## Training
-{"Whole-word" if config.whole_word_masking else "Per-character"} masking (jieba words with the
-project lexicon) of {config.mask_prob:.0%} of tokens, 80/10/10; AdamW lr {config.learning_rate},
+{"Whole-word masking (jieba words with the project lexicon)" if config.whole_word_masking
+ else "Per-character masking"} of {config.mask_prob:.0%} of tokens, 80/10/10; AdamW lr {config.learning_rate},
 warmup {config.warmup_steps}, cosine decay to step {config.max_steps}; batch {config.batch_size}.
 Steps so far: {s.get('step', 0):,} ({s.get('examples_seen', 0):,} sequences), wall time {hours:.2f} h.
 
