@@ -9,9 +9,13 @@ weights, the diversion threshold and which member supplies mentions.
 Scoring is a cascade that never changes a decision: the linear member runs first, and
 the transformer runs only on comments whose intent argmax or diversion flag its
 probabilities could still flip given the mixing weights (`undecided`). On the build's
-validation split that is about one comment in ten, so the ensemble costs little more
-than the linear model. The skipped comments report the linear member's probabilities
+validation split that is about one comment in four or fewer, so the ensemble costs little
+more than the linear model. The skipped comments report the linear member's probabilities
 re-tempered, in place of the mix.
+
+The cascade also comes as two steps (`predict_steps`) for the server's micro-batcher: the
+linear step is Python (holds the GIL), the transformer step is ONNX Runtime (releases
+it), so one batch's transformer step runs while the next batch's linear step does.
 """
 from __future__ import annotations
 
@@ -106,10 +110,15 @@ class EnsemblePredictor:
 
     def scores(self, texts: Sequence[str], notes: Sequence[str | None] | None = None, *,
                mentions: bool = True) -> ModelScores:
+        return self._transformer_step(*self._linear_step(texts, notes, mentions=mentions))
+
+    def _linear_step(self, texts: Sequence[str], notes: Sequence[str | None] | None, *, mentions: bool):
         source = self.weights["mentions_from"]
         lin = self.linear.scores(texts, notes, mentions=mentions and source in ("linear", "union"))
-        tra_mentions = mentions and source in ("transformer", "union")
         todo = undecided(lin, self.weights) if self.cascade else np.ones(len(texts), dtype=bool)
+        return texts, notes, lin, todo, mentions and source in ("transformer", "union")
+
+    def _transformer_step(self, texts, notes, lin: ModelScores, todo: np.ndarray, tra_mentions: bool) -> ModelScores:
         if todo.all():
             return mix(lin, self.transformer.scores(texts, notes, mentions=tra_mentions), self.weights)
         # Decided comments stand in the linear scores for the transformer's: same decisions.
@@ -121,6 +130,16 @@ class EnsemblePredictor:
             tra = self.transformer.scores([texts[i] for i in idx], [notes[i] for i in idx], mentions=False)
             probs[idx], div[idx] = tra.intent_probs, tra.diversion_scores
         return mix(lin, ModelScores(probs, div, [[] for _ in texts]), self.weights)
+
+    def predict_steps(self):
+        """`predict` as (first, second): second(first(texts, notes)) == predict(texts, notes)."""
+        def first(texts: Sequence[str], notes: Sequence[str | None] | None = None):
+            return self._linear_step(texts, notes, mentions=True)
+
+        def second(state) -> list[dict]:
+            return to_results(self._transformer_step(*state), self.diversion_threshold, self.model_info)
+
+        return first, second
 
     def predict(self, texts: Sequence[str], notes: Sequence[str | None] | None = None) -> list[dict]:
         if not texts:

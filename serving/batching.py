@@ -3,6 +3,11 @@
 One model call per request wastes most of its time on fixed per-call costs; under load,
 requests that arrive while the model is busy are queued and scored together next. The
 model runs in one worker thread, off the event loop, so the server keeps accepting.
+
+A predictor that offers `predict_steps()` (the ensemble: a Python linear step, then an
+ONNX Runtime step that releases the GIL) is run as a two-stage pipeline on two threads:
+batch k's second step overlaps batch k+1's first, and at most one batch waits for the
+second step, so a slow second step makes the next batch larger instead of the queue longer.
 """
 from __future__ import annotations
 
@@ -27,12 +32,18 @@ class MicroBatcher:
         self.max_queue = max_queue
         self.on_batch = on_batch or (lambda n: None)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        steps = getattr(predictor, "predict_steps", None)
+        self._steps = steps() if callable(steps) else None
+        self._second = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-step2") if self._steps else None
+        self._second_free: asyncio.Semaphore | None = None
+        self._finishing: set[asyncio.Task] = set()
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._waiting = 0
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
+        self._second_free = asyncio.Semaphore(1)
         if self.enabled:
             self._task = asyncio.create_task(self._run(), name="micro-batcher")
 
@@ -41,11 +52,15 @@ class MicroBatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for task in list(self._finishing):
+            task.cancel()
         while self._queue and not self._queue.empty():
             _, _, future = self._queue.get_nowait()
             if not future.done():
                 future.set_exception(Overloaded("service shutting down"))
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._second:
+            self._second.shutdown(wait=False, cancel_futures=True)
 
     @property
     def waiting(self) -> int:
@@ -86,15 +101,42 @@ class MicroBatcher:
             texts = [t for t, _, _ in batch]
             notes = [n for _, n, _ in batch]
             self.on_batch(len(batch))
+            if self._steps is None:
+                await self._score(batch, self._executor, self.predictor.predict, texts, notes)
+                continue
+            first, second = self._steps
             try:
-                results = await loop.run_in_executor(self._executor, self.predictor.predict, texts, notes)
-            except Exception as exc:  # the model failed: every waiting request gets the error
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for (_, _, future), result in zip(batch, results):
-                    if not future.done():
-                        future.set_result(result)
-            finally:
-                self._waiting -= len(batch)
+                state = await loop.run_in_executor(self._executor, first, texts, notes)
+            except asyncio.CancelledError:
+                self._settle(batch, Overloaded("service shutting down"))
+                raise
+            except Exception as exc:
+                self._settle(batch, exc)
+                continue
+            await self._second_free.acquire()  # released when the previous batch's second step ends
+            task = asyncio.create_task(self._score(batch, self._second, second, state, release=True))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
+
+    async def _score(self, batch: list, executor, fn, *args, release: bool = False) -> None:
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        except asyncio.CancelledError:
+            self._settle(batch, Overloaded("service shutting down"))
+            raise
+        except Exception as exc:  # the model failed: every waiting request gets the error
+            self._settle(batch, exc)
+        else:
+            self._settle(batch, None, results)
+        finally:
+            if release:
+                self._second_free.release()
+
+    def _settle(self, batch: list, error: BaseException | None, results: list | None = None) -> None:
+        for i, (_, _, future) in enumerate(batch):
+            if not future.done():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(results[i])
+        self._waiting -= len(batch)

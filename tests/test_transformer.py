@@ -237,6 +237,8 @@ def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model
     full = load_predictor(tmp_path / "ens", cascade=False).predict(texts)
     assert [(r["intent"], r["diversion"], r["mentions"]) for r in out] == \
         [(r["intent"], r["diversion"], r["mentions"]) for r in full]
+    first, second = ens.predict_steps()  # the server's two-step pipeline gives the same results
+    assert second(first(texts, [None, "口红", None])) == ens.predict(texts, [None, "口红", None])
 
 
 def test_ensemble_cascade_skips_the_transformer_only_where_it_cannot_change_a_decision():
