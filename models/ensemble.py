@@ -9,7 +9,7 @@ weights, the diversion threshold and which member supplies mentions.
 Scoring is a cascade that never changes a decision: the linear member runs first, and
 the transformer runs only on comments whose intent argmax or diversion flag its
 probabilities could still flip given the mixing weights (`undecided`). On the build's
-validation split that is about one comment in four or fewer, so the ensemble costs little
+validation split that is about one comment in five, so the ensemble costs little
 more than the linear model. The skipped comments report the linear member's probabilities
 re-tempered, in place of the mix.
 
@@ -68,7 +68,8 @@ def undecided(linear: ModelScores, weights: dict) -> np.ndarray:
     """Comments whose ensemble intent or diversion flag the transformer could still change.
 
     With transformer weight w, the mixed top class keeps its lead whatever the transformer
-    says once (1-w)·p_top > (1-w)·(1-p_top) + w, i.e. p_top > 1 / (2(1-w)). The diversion
+    says once (1-w)·p_top > (1-w)·p_second + w (the transformer putting all its mass on the
+    runner-up is the worst case), i.e. p_top - p_second > w / (1-w). The diversion
     flag is fixed once the linear score alone puts the mix below or above the threshold t
     for any transformer score in [0, 1]: (1-wd)·d + wd < t, or (1-wd)·d >= t.
     """
@@ -76,7 +77,8 @@ def undecided(linear: ModelScores, weights: dict) -> np.ndarray:
     w, wd = float(weights["intent_transformer_weight"]), float(weights["diversion_transformer_weight"])
     if w >= 0.5 or wd >= 1.0 or weights["mentions_from"] != "linear":
         return np.ones(n, dtype=bool)
-    intent_fixed = linear.intent_probs.max(axis=1) > 1.0 / (2.0 * (1.0 - w))
+    top2 = np.sort(linear.intent_probs, axis=1)[:, -2:]
+    intent_fixed = top2[:, 1] - top2[:, 0] > w / (1.0 - w)
     t, d = float(weights["diversion_threshold"]), linear.diversion_scores
     diversion_fixed = ((1 - wd) * d + wd < t) | ((1 - wd) * d >= t)
     return ~(intent_fixed & diversion_fixed)

@@ -256,8 +256,10 @@ def test_ensemble_cascade_skips_the_transformer_only_where_it_cannot_change_a_de
     # Whatever the transformer says on a skipped row, the mixed decision equals the one made
     # with the linear scores standing in for it.
     stand_in = mix(lin, ModelScores(lin.intent_probs, lin.diversion_scores, lin.mentions), weights)
-    for _ in range(5):
-        tra = ModelScores(rng.dirichlet(np.full(6, 0.1), n), rng.random(n), lin.mentions)
+    runner_up = np.eye(6)[np.argsort(sharp, axis=1)[:, -2]]  # the worst case: all mass on the runner-up
+    adversarial = [(runner_up, np.where(lin.diversion_scores >= 0.5, 0.0, 1.0))]
+    for probs, div in adversarial + [(rng.dirichlet(np.full(6, 0.1), n), rng.random(n)) for _ in range(5)]:
+        tra = ModelScores(probs, div, lin.mentions)
         real = mix(lin, tra, weights)
         keep = ~todo
         assert (real.intent_probs.argmax(1)[keep] == stand_in.intent_probs.argmax(1)[keep]).all()
