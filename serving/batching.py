@@ -91,7 +91,6 @@ class MicroBatcher:
             batch.append(self._queue.get_nowait())
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
             self._drain(batch)
@@ -102,35 +101,37 @@ class MicroBatcher:
             notes = [n for _, n, _ in batch]
             self.on_batch(len(batch))
             if self._steps is None:
-                await self._score(batch, self._executor, self.predictor.predict, texts, notes)
+                ok, results = await self._call(batch, self._executor, self.predictor.predict, texts, notes)
+                if ok:
+                    self._settle(batch, None, results)
                 continue
             first, second = self._steps
-            try:
-                state = await loop.run_in_executor(self._executor, first, texts, notes)
-            except asyncio.CancelledError:
-                self._settle(batch, Overloaded("service shutting down"))
-                raise
-            except Exception as exc:
-                self._settle(batch, exc)
+            ok, state = await self._call(batch, self._executor, first, texts, notes)
+            if not ok:
                 continue
             await self._second_free.acquire()  # released when the previous batch's second step ends
-            task = asyncio.create_task(self._score(batch, self._second, second, state, release=True))
+            task = asyncio.create_task(self._finish(batch, second, state))
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)
 
-    async def _score(self, batch: list, executor, fn, *args, release: bool = False) -> None:
+    async def _finish(self, batch: list, second, state) -> None:
         try:
-            results = await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+            ok, results = await self._call(batch, self._second, second, state)
+            if ok:
+                self._settle(batch, None, results)
+        finally:
+            self._second_free.release()
+
+    async def _call(self, batch: list, executor, fn, *args) -> tuple[bool, object]:
+        """fn(*args) on `executor`; if it fails, every request of the batch gets the error."""
+        try:
+            return True, await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
         except asyncio.CancelledError:
             self._settle(batch, Overloaded("service shutting down"))
             raise
         except Exception as exc:  # the model failed: every waiting request gets the error
             self._settle(batch, exc)
-        else:
-            self._settle(batch, None, results)
-        finally:
-            if release:
-                self._second_free.release()
+            return False, None
 
     def _settle(self, batch: list, error: BaseException | None, results: list | None = None) -> None:
         for i, (_, _, future) in enumerate(batch):
