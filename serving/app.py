@@ -13,6 +13,7 @@ from serving import errors
 from serving.auth import KeyRing
 from serving.batching import MicroBatcher
 from serving.metrics import Metrics, MetricsMiddleware
+from serving.model_process import ProcessPredictor
 from serving.routes import health, v1
 from serving.settings import DEV_API_KEY, Settings, get_settings
 
@@ -29,6 +30,12 @@ Purchase intent, diversion and product mentions in Chinese social comments (å°ç
 """
 
 
+def _load(settings: Settings) -> Predictor:
+    if not settings.model_process:
+        return load_predictor(settings.model)
+    return ProcessPredictor(settings.model, switch_interval_ms=settings.model_switch_interval_ms)
+
+
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
     """Build the app; the model loads in the lifespan unless a predictor is given (tests)."""
     settings = settings or get_settings()
@@ -43,7 +50,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         if keys.holds(DEV_API_KEY):
             log.warning("serving with the well-known development API key %r: never do this outside a "
                         "developer machine", DEV_API_KEY)
-        app.state.predictor = predictor or load_predictor(settings.model)
+        app.state.predictor = predictor or _load(settings)
         # The model is ~300k long-lived objects; a full collection walking them stalls every
         # in-flight request ~170 ms (measured). Frozen objects are never scanned again.
         gc.collect()
@@ -60,6 +67,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         finally:
             app.state.batcher = None
             await batcher.stop()
+            if predictor is None and isinstance(app.state.predictor, ProcessPredictor):
+                app.state.predictor.close()
 
     app = FastAPI(title="buyintent", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.keys, app.state.policy, app.state.metrics = settings, keys, policy, metrics

@@ -24,10 +24,12 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(256, ge=1, description="Most comments in one request.")
     max_chars: int = Field(2000, ge=1, description="Longest comment text accepted.")
     batching: bool = Field(True, description="Score concurrent requests together.")
-    batch_max_size: int = Field(128, ge=1, description="Most comments per model call when batching.")
+    batch_max_size: int = Field(16, ge=1, description="Most comments per model call when batching.")
     batch_max_wait_ms: float = Field(2.0, ge=0, description="Longest wait for a batch to fill.")
     max_queue: int = Field(4096, ge=1, description="Comments waiting for the model before 429.")
     workers: int = Field(1, ge=1, description="Worker processes of `buyintent serve`.")
+    model_process: bool = Field(True, description="Load the model in a child process of each worker (its own GIL).")
+    model_switch_interval_ms: float = Field(0.2, gt=0, description="GIL switch interval of the model process.")
     placement_policy: Path = Field(REPO / "configs" / "placement.yaml")
 
     @field_validator("placement_policy")

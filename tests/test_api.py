@@ -9,7 +9,7 @@ AUTH = {"Authorization": "Bearer k-commerce"}
 
 def make_settings(tiny_model, **overrides):
     values = {"model": tiny_model, "api_keys": "moderation:k-mod,commerce:k-commerce", "max_batch_size": 4,
-              "max_chars": 50}
+              "max_chars": 50, "model_process": False}
     values.update(overrides)
     return Settings(**values)
 

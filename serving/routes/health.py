@@ -18,6 +18,9 @@ async def healthz() -> dict:
 async def readyz(request: Request) -> dict:
     if getattr(request.app.state, "batcher", None) is None:
         raise APIError(503, "not_ready", "model not loaded")
+    alive = getattr(request.app.state.predictor, "alive", None)
+    if alive is not None and not alive():
+        raise APIError(503, "model_unavailable", "the model process is gone; restart the service")
     return {"status": "ready", "model": request.app.state.predictor.model_info}
 
 
@@ -31,6 +34,7 @@ async def info(request: Request) -> dict:
         "limits": {"max_batch_size": settings.max_batch_size, "max_chars": settings.max_chars},
         "batching": {"enabled": settings.batching, "max_size": settings.batch_max_size,
                      "max_wait_ms": settings.batch_max_wait_ms, "max_queue": settings.max_queue},
+        "model_process": settings.model_process,
     }
 
 

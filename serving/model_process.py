@@ -1,0 +1,171 @@
+"""The model in its own process, behind the same Predictor interface.
+
+In one process, the HTTP handling (event loop) and the Python half of the model (jieba,
+n-gram counting, CRF features) take turns on one GIL, so the batching server used about
+one core of a two-core machine (measured: 685-760 req/s in-process, ~1,050 with the model
+in a child process; see README). The server keeps only this proxy; the model is loaded
+in a spawned child (spawn, not fork: the parent's ONNX Runtime and anyio threads hold
+locks that a forked child would inherit locked).
+
+Each operation has its own pipe, served by its own thread in the child, so the micro-
+batcher's two pipeline stages (`predict_steps`) still overlap: batch k+1's linear step
+runs while batch k's transformer step does. A first step's state stays in the child; the
+parent holds a ticket for it.
+"""
+from __future__ import annotations
+
+import gc
+import itertools
+import multiprocessing as mp
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from models.artifact import ArtifactError
+
+CHANNELS = ("predict", "first", "second")
+START_TIMEOUT_S = 300.0
+
+
+class ModelProcessError(RuntimeError):
+    """The model process is gone or failed on a batch."""
+
+
+def _child(folder: str, options: dict, switch_interval_s: float, conns: dict, ready) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when the model stops
+    # (it closes the pipes, and every serving thread ends on EOF).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The stage threads hand the GIL to each other at every batch; with the default 5 ms
+    # interval a thread woken by ONNX Runtime or a pipe waits up to 5 ms for its turn.
+    sys.setswitchinterval(switch_interval_s)
+    from models.predictor import load_predictor
+
+    try:
+        predictor = load_predictor(folder, **options)
+    except Exception as exc:  # reported to the parent, which refuses to start
+        ready.send((False, f"{type(exc).__name__}: {exc}"))
+        return
+    gc.collect()
+    gc.freeze()  # the model is ~300k long-lived objects; see serving/app.py
+    steps = getattr(predictor, "predict_steps", None)
+    first, second = steps() if callable(steps) else (None, None)
+    states: dict[int, object] = {}
+    tickets = itertools.count()
+
+    def run_first(texts, notes):
+        ticket = next(tickets)
+        states[ticket] = first(texts, notes)
+        return ticket
+
+    handlers = {"predict": predictor.predict, "first": run_first, "second": lambda t: second(states.pop(t))}
+
+    def serve(name: str) -> None:
+        conn, handler = conns[name], handlers[name]
+        while True:
+            try:
+                args = conn.recv()
+            except (EOFError, OSError):  # the parent closed the pipe or died
+                return
+            try:
+                reply = (True, handler(*args))
+            except Exception as exc:  # the batch fails, the process keeps serving
+                reply = (False, f"{type(exc).__name__}: {exc}")
+            conn.send(reply)
+
+    threads = [threading.Thread(target=serve, args=(name,), name=f"model-{name}") for name in CHANNELS]
+    for thread in threads:
+        thread.start()
+    ready.send((True, {"name": predictor.name, "version": predictor.version,
+                       "diversion_threshold": float(predictor.diversion_threshold), "steps": first is not None}))
+    for thread in threads:
+        thread.join()
+
+
+class ProcessPredictor:
+    """A Predictor whose model runs in a child process.
+
+    Raises ArtifactError at construction when the child cannot load the model, so a bad
+    folder stops the service at start exactly as an in-process load does.
+    """
+
+    def __init__(self, folder: str | Path, *, switch_interval_ms: float = 0.2, **options):
+        ctx = mp.get_context("spawn")
+        ends = {name: ctx.Pipe() for name in CHANNELS}
+        ready, ready_child = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_child, name="buyintent-model", daemon=True,
+                                    args=(str(folder), options, switch_interval_ms / 1000,
+                                          {name: child for name, (_, child) in ends.items()}, ready_child))
+        self._process.start()
+        for _, child in ends.values():
+            child.close()
+        ready_child.close()
+        self._conns = {name: parent for name, (parent, _) in ends.items()}
+        self._locks = {name: threading.Lock() for name in CHANNELS}
+        try:
+            if not ready.poll(START_TIMEOUT_S):
+                raise ArtifactError(f"{folder}: the model process did not load the model in {START_TIMEOUT_S:.0f} s")
+            try:
+                ok, info = ready.recv()
+            except EOFError:
+                ok, info = False, f"the model process exited with code {self._process.exitcode} while loading"
+            if not ok:
+                raise ArtifactError(info if str(folder) in info else f"{folder}: {info}")
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            ready.close()
+        self.name, self.version = info["name"], info["version"]
+        self.diversion_threshold = info["diversion_threshold"]
+        self._has_steps = info["steps"]
+
+    @property
+    def model_info(self) -> dict:
+        return {"name": self.name, "version": self.version}
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def _call(self, channel: str, *args):
+        with self._locks[channel]:
+            try:
+                self._conns[channel].send(args)
+                ok, value = self._conns[channel].recv()
+            except (EOFError, OSError) as exc:
+                raise ModelProcessError(f"the model process is gone (exit code {self._process.exitcode})") from exc
+        if not ok:
+            raise ModelProcessError(f"the model failed on a batch: {value}")
+        return value
+
+    def predict(self, texts: Sequence[str], notes: Sequence[str | None] | None = None) -> list[dict]:
+        if not texts:
+            return []
+        return self._call("predict", list(texts), list(notes) if notes is not None else None)
+
+    def predict_steps(self):
+        """The child's (first, second) pipeline stages, or None when its model has none."""
+        if not self._has_steps:
+            return None
+
+        def first(texts: Sequence[str], notes: Sequence[str | None] | None = None) -> int:
+            return self._call("first", list(texts), list(notes) if notes is not None else None)
+
+        def second(ticket: int) -> list[dict]:
+            return self._call("second", ticket)
+
+        return first, second
+
+    def close(self) -> None:
+        """Stop the child: closing the pipes ends its serving threads."""
+        for conn in self._conns.values():
+            conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=5)
