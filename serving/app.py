@@ -33,7 +33,8 @@ Purchase intent, diversion and product mentions in Chinese social comments (å°ç
 def _load(settings: Settings) -> Predictor:
     if not settings.model_process:
         return load_predictor(settings.model)
-    return ProcessPredictor(settings.model, switch_interval_ms=settings.model_switch_interval_ms)
+    return ProcessPredictor(settings.model, threads=settings.model_threads,
+                            switch_interval_ms=settings.model_switch_interval_ms)
 
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:

@@ -2,8 +2,8 @@
 
 In one process, the HTTP handling (event loop) and the Python half of the model (jieba,
 n-gram counting, CRF features) take turns on one GIL, so the batching server used about
-one core of a two-core machine (measured: 685-760 req/s in-process, ~1,050 with the model
-in a child process; see README). The server keeps only this proxy; the model is loaded
+one core of a two-core machine (`make loadtest`: 655-850 req/s in-process, 1,124 with the
+model in a child process; see README). The server keeps only this proxy; the model is loaded
 in a spawned child (spawn, not fork: the parent's ONNX Runtime and anyio threads hold
 locks that a forked child would inherit locked).
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import itertools
 import multiprocessing as mp
+import os
 import signal
 import sys
 import threading
@@ -33,17 +34,20 @@ class ModelProcessError(RuntimeError):
     """The model process is gone or failed on a batch."""
 
 
-def _child(folder: str, options: dict, switch_interval_s: float, conns: dict, ready) -> None:
+def _child(folder: str, threads: int | None, switch_interval_s: float, conns: dict, ready) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the model stops
     # (it closes the pipes, and every serving thread ends on EOF).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The stage threads hand the GIL to each other at every batch; with the default 5 ms
     # interval a thread woken by ONNX Runtime or a pipe waits up to 5 ms for its turn.
     sys.setswitchinterval(switch_interval_s)
+    if threads:
+        # Read by the transformer predictor (and OpenMP) when they build their thread pools.
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     from models.predictor import load_predictor
 
     try:
-        predictor = load_predictor(folder, **options)
+        predictor = load_predictor(folder)
     except Exception as exc:  # reported to the parent, which refuses to start
         ready.send((False, f"{type(exc).__name__}: {exc}"))
         return
@@ -87,15 +91,16 @@ class ProcessPredictor:
     """A Predictor whose model runs in a child process.
 
     Raises ArtifactError at construction when the child cannot load the model, so a bad
-    folder stops the service at start exactly as an in-process load does.
+    folder stops the service at start exactly as an in-process load does. `threads`: the
+    model's compute threads (ONNX Runtime intra-op; default: every core).
     """
 
-    def __init__(self, folder: str | Path, *, switch_interval_ms: float = 0.2, **options):
+    def __init__(self, folder: str | Path, *, threads: int | None = None, switch_interval_ms: float = 0.2):
         ctx = mp.get_context("spawn")
         ends = {name: ctx.Pipe() for name in CHANNELS}
         ready, ready_child = ctx.Pipe(duplex=False)
         self._process = ctx.Process(target=_child, name="buyintent-model", daemon=True,
-                                    args=(str(folder), options, switch_interval_ms / 1000,
+                                    args=(str(folder), threads, switch_interval_ms / 1000,
                                           {name: child for name, (_, child) in ends.items()}, ready_child))
         self._process.start()
         for _, child in ends.values():

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     max_queue: int = Field(4096, ge=1, description="Comments waiting for the model before 429.")
     workers: int = Field(1, ge=1, description="Worker processes of `buyintent serve`.")
     model_process: bool = Field(True, description="Load the model in a child process of each worker (its own GIL).")
+    model_threads: int = Field(1, ge=1, description="Compute threads of the model process (ONNX Runtime "
+                               "intra-op); with batching, the pipeline and the worker already use the cores.")
     model_switch_interval_ms: float = Field(0.2, gt=0, description="GIL switch interval of the model process.")
     placement_policy: Path = Field(REPO / "configs" / "placement.yaml")
 
