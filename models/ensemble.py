@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -84,6 +84,16 @@ def undecided(linear: ModelScores, weights: dict) -> np.ndarray:
     return ~(intent_fixed & diversion_fixed)
 
 
+class LinearStep(NamedTuple):
+    """What the cascade's first (linear) step hands to its second (transformer) step."""
+
+    texts: Sequence[str]
+    notes: Sequence[str | None] | None
+    linear: ModelScores
+    undecided: np.ndarray  # bool per comment: the transformer could still change its decision
+    transformer_mentions: bool  # whether the transformer must also tag mentions
+
+
 class EnsemblePredictor:
     def __init__(self, folder: str | Path, checked: tuple[dict, Lexicon] | None = None, *,
                  cascade: bool = True, **options):
@@ -112,15 +122,17 @@ class EnsemblePredictor:
 
     def scores(self, texts: Sequence[str], notes: Sequence[str | None] | None = None, *,
                mentions: bool = True) -> ModelScores:
-        return self._transformer_step(*self._linear_step(texts, notes, mentions=mentions))
+        return self._transformer_step(self._linear_step(texts, notes, mentions=mentions))
 
-    def _linear_step(self, texts: Sequence[str], notes: Sequence[str | None] | None, *, mentions: bool):
+    def _linear_step(self, texts: Sequence[str], notes: Sequence[str | None] | None, *,
+                     mentions: bool) -> LinearStep:
         source = self.weights["mentions_from"]
         lin = self.linear.scores(texts, notes, mentions=mentions and source in ("linear", "union"))
         todo = undecided(lin, self.weights) if self.cascade else np.ones(len(texts), dtype=bool)
-        return texts, notes, lin, todo, mentions and source in ("transformer", "union")
+        return LinearStep(texts, notes, lin, todo, mentions and source in ("transformer", "union"))
 
-    def _transformer_step(self, texts, notes, lin: ModelScores, todo: np.ndarray, tra_mentions: bool) -> ModelScores:
+    def _transformer_step(self, step: LinearStep) -> ModelScores:
+        texts, notes, lin, todo, tra_mentions = step
         if todo.all():
             return mix(lin, self.transformer.scores(texts, notes, mentions=tra_mentions), self.weights)
         # Decided comments stand in the linear scores for the transformer's: same decisions.
@@ -135,11 +147,11 @@ class EnsemblePredictor:
 
     def predict_steps(self):
         """`predict` as (first, second): second(first(texts, notes)) == predict(texts, notes)."""
-        def first(texts: Sequence[str], notes: Sequence[str | None] | None = None):
+        def first(texts: Sequence[str], notes: Sequence[str | None] | None = None) -> LinearStep:
             return self._linear_step(texts, notes, mentions=True)
 
-        def second(state) -> list[dict]:
-            return to_results(self._transformer_step(*state), self.diversion_threshold, self.model_info)
+        def second(step: LinearStep) -> list[dict]:
+            return to_results(self._transformer_step(step), self.diversion_threshold, self.model_info)
 
         return first, second
 

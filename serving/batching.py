@@ -33,7 +33,7 @@ class MicroBatcher:
         self.on_batch = on_batch or (lambda n: None)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         steps = getattr(predictor, "predict_steps", None)
-        self._steps = steps() if callable(steps) else None
+        self._steps = steps() if callable(steps) and enabled else None  # unbatched: predict() alone
         self._second = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-step2") if self._steps else None
         self._second_free: asyncio.Semaphore | None = None
         self._finishing: set[asyncio.Task] = set()
