@@ -289,7 +289,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     settings = get_settings()
     # Refuse to start on a missing or incompatible model, with one clear line.
     _run(lambda: read_manifest(settings.model))
-    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers or settings.workers)
+    # access_log=False: serving/metrics.py logs each request with its caller instead.
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers or settings.workers,
+                access_log=False)
 
 
 def main() -> None:

@@ -141,3 +141,12 @@ def test_bad_key_spec_is_an_error():
         KeyRing("justakey")
     ring = KeyRing("a:1, b:2")
     assert ring.caller("2") == "b" and ring.caller("3") is None
+
+
+def test_the_access_log_names_the_caller(client, caplog):
+    with caplog.at_level("INFO", logger="buyintent.access"):
+        client.post("/v1/score", json={"comments": [{"id": "a", "text": "求链接"}]}, headers=AUTH)
+        client.post("/v1/score", json={"comments": [{"id": "a", "text": "求链接"}]})
+    lines = [r.getMessage() for r in caplog.records if r.name == "buyintent.access"]
+    assert lines[0].startswith("POST /v1/score 200 ") and lines[0].endswith("caller=commerce")
+    assert lines[1].startswith("POST /v1/score 401 ") and lines[1].endswith("caller=-")
