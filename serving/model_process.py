@@ -31,7 +31,11 @@ START_TIMEOUT_S = 300.0
 
 
 class ModelProcessError(RuntimeError):
-    """The model process is gone or failed on a batch."""
+    """The model process failed on a batch (the API answers 500, logged)."""
+
+
+class ModelProcessGone(ModelProcessError):
+    """The model process is no longer running (the API answers 503)."""
 
 
 def _child(folder: str, threads: int | None, switch_interval_s: float, conns: dict, ready) -> None:
@@ -76,7 +80,10 @@ def _child(folder: str, threads: int | None, switch_interval_s: float, conns: di
                 reply = (True, handler(*args))
             except Exception as exc:  # the batch fails, the process keeps serving
                 reply = (False, f"{type(exc).__name__}: {exc}")
-            conn.send(reply)
+            try:
+                conn.send(reply)
+            except OSError:  # the parent is gone
+                return
 
     threads = [threading.Thread(target=serve, args=(name,), name=f"model-{name}") for name in CHANNELS]
     for thread in threads:
@@ -143,7 +150,7 @@ class ProcessPredictor:
                 self._conns[channel].send(args)
                 ok, value = self._conns[channel].recv()
             except (EOFError, OSError) as exc:
-                raise ModelProcessError(f"the model process is gone (exit code {self._process.exitcode})") from exc
+                raise ModelProcessGone(f"the model process is gone (exit code {self._process.exitcode})") from exc
         if not ok:
             raise ModelProcessError(f"the model failed on a batch: {value}")
         return value

@@ -33,8 +33,9 @@ def test_results_match_the_in_process_model(tiny_process, tiny_predictor):
 
 
 def test_a_failing_batch_fails_alone(tiny_process, tiny_predictor):
-    with pytest.raises(ModelProcessError, match="failed on a batch"):
+    with pytest.raises(ModelProcessError, match="failed on a batch") as failure:
         tiny_process.predict([None])  # type: ignore[list-item]
+    assert failure.type is ModelProcessError  # not ModelProcessGone: the API answers 500, not 503
     assert tiny_process.alive()
     assert tiny_process.predict(TEXTS[:2]) == tiny_predictor.predict(TEXTS[:2])
 

@@ -11,7 +11,7 @@ from models.placement import NoteInfo, ScoredComment as PolicyComment, place
 from serving.auth import require_caller
 from serving.batching import Overloaded
 from serving.errors import APIError
-from serving.model_process import ModelProcessError
+from serving.model_process import ModelProcessGone
 from serving.schemas import ErrorBody, PlacementRequest, PlacementResponse, ScoreRequest, ScoreResponse
 
 ERRORS = {code: {"model": ErrorBody} for code in (401, 413, 422, 429, 503)}
@@ -40,7 +40,7 @@ async def _score(request: Request, texts: Sequence[str], notes: Sequence[str | N
         results = await batcher.predict(texts, notes)
     except Overloaded as exc:
         raise APIError(429, "overloaded", f"too many comments waiting, retry shortly ({exc})") from exc
-    except ModelProcessError as exc:
+    except ModelProcessGone as exc:
         raise APIError(503, "model_unavailable", str(exc)) from exc
     counter = request.app.state.metrics.predictions
     for r in results:
