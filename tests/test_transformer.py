@@ -241,6 +241,21 @@ def test_ensemble_mixes_members_behind_the_same_interface(built_data, tiny_model
     assert second(first(texts, [None, "口红", None])) == ens.predict(texts, [None, "口红", None])
 
 
+def test_ensemble_weights_given_in_the_config_are_used_as_given(built_data, tiny_model, tiny_transformer, tmp_path):
+    from training.train_ensemble import train_ensemble
+
+    given = {"intent_transformer_weight": 0.35, "temperature": 0.9, "diversion_transformer_weight": 0.2,
+             "diversion_threshold": 0.55, "mentions_from": "transformer"}
+    cfg = EnsembleConfig.model_validate({"name": "tiny-fixed", "data_dir": built_data[0], "output_dir": tmp_path / "ens",
+                                         "linear": tiny_model, "transformer": tiny_transformer,
+                                         "lexicon_dir": FIXTURES / "lexicon", "weights": given})
+    train_ensemble(cfg)
+    weights = json.loads((tmp_path / "ens" / "ensemble.json").read_text())
+    assert {k: weights[k] for k in given} == given and weights["fitted"] is False
+    with pytest.raises(Exception, match="intent_transformer_weight"):
+        EnsembleConfig.model_validate({"weights": {**given, "intent_transformer_weight": 1.5}})
+
+
 def test_ensemble_cascade_skips_the_transformer_only_where_it_cannot_change_a_decision():
     from models.ensemble import mix, undecided
     from models.scores import ModelScores

@@ -6,7 +6,7 @@ Unknown keys are errors (a typo fails at load, not after an hour of training), a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -186,6 +186,14 @@ class TransformerTrainConfig(ModelTraining):
     keep_torch_weights: bool = True  # false: ship ONNX only (smaller folder)
 
 
+class FixedWeights(Strict):
+    intent_transformer_weight: float = Field(ge=0.0, le=1.0)
+    temperature: float = Field(gt=0.0)
+    diversion_transformer_weight: float = Field(ge=0.0, le=1.0)
+    diversion_threshold: float = Field(ge=0.0, le=1.0)
+    mentions_from: Literal["linear", "transformer", "union"] = "linear"
+
+
 class EnsembleConfig(Strict):
     kind: Literal["ensemble"] = "ensemble"
     name: str = "buyintent-ensemble"
@@ -198,6 +206,10 @@ class EnsembleConfig(Strict):
     # Copy only the int8 ONNX graph of the transformer member (no fp32 ONNX, no torch
     # weights): what serving runs, at a quarter of the size.
     slim: bool = True
+    # Mixing weights to use as given instead of fitting them on validation. For a release
+    # that retrains one member on a new build: the other member may have trained on part of
+    # the new validation split, which would bias a refit towards it.
+    weights: Optional[FixedWeights] = None
 
 
 class ConfigError(ValueError):
