@@ -12,6 +12,7 @@ from models.predictor import Predictor, load_predictor
 from serving import errors
 from serving.auth import KeyRing
 from serving.batching import MicroBatcher
+from serving.logs import setup_logging
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.model_process import ProcessPredictor
 from serving.routes import health, v1
@@ -39,6 +40,7 @@ def _load(settings: Settings) -> Predictor:
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
     """Build the app; the model loads in the lifespan unless a predictor is given (tests)."""
+    setup_logging()  # a uvicorn worker process (workers > 1) starts without the CLI's setup
     settings = settings or get_settings()
     keys = KeyRing(settings.api_keys)
     policy = PlacementPolicy.from_yaml(settings.placement_policy)

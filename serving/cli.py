@@ -5,12 +5,12 @@ Heavy imports live inside the commands so `buyintent --help` is instant.
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from serving.logs import setup_logging
 
 app = typer.Typer(help="buyintent: purchase intent, diversion and product mentions in Chinese comments.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -295,8 +295,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to bind."),
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    setup_logging()
     app()
 
 

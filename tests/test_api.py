@@ -150,3 +150,15 @@ def test_the_access_log_names_the_caller(client, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "buyintent.access"]
     assert lines[0].startswith("POST /v1/score 200 ") and lines[0].endswith("caller=commerce")
     assert lines[1].startswith("POST /v1/score 401 ") and lines[1].endswith("caller=-")
+
+
+def test_a_worker_process_logs_without_the_cli_setup():
+    # uvicorn's workers > 1 are fresh processes that only import the app factory.
+    import subprocess
+    import sys
+
+    code = ("import logging; from serving.app import create_app; from serving.settings import Settings; "
+            "create_app(Settings(api_keys='a:b')); "
+            "print(logging.getLogger().level == logging.INFO, len(logging.getLogger().handlers))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "1"]
