@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Sequence
 
 from models.artifact import ArtifactError
+
+log = logging.getLogger("buyintent.model_process")
 
 CHANNELS = ("predict", "first", "second")
 START_TIMEOUT_S = 300.0
@@ -100,38 +103,78 @@ class ProcessPredictor:
     Raises ArtifactError at construction when the child cannot load the model, so a bad
     folder stops the service at start exactly as an in-process load does. `threads`: the
     model's compute threads (ONNX Runtime intra-op; default: every core).
+
+    A child that dies later (killed, out of memory) is started again in the background
+    the first time a call or `alive()` finds it gone; until it has loaded, calls raise
+    ModelProcessGone (the API's 503) and `alive()` is False (a failing /readyz).
     """
 
     def __init__(self, folder: str | Path, *, threads: int | None = None, switch_interval_ms: float = 0.2):
+        self._folder, self._threads, self._switch_interval_ms = folder, threads, switch_interval_ms
+        self._locks = {name: threading.Lock() for name in CHANNELS}
+        self._restart_lock = threading.Lock()
+        self._restart_pending = False
+        self._closed = False
+        self.restarts = 0
+        self._process, self._conns, info = self._spawn()
+        self.name, self.version = info["name"], info["version"]
+        self.diversion_threshold = info["diversion_threshold"]
+        self._has_steps = info["steps"]
+
+    def _spawn(self) -> tuple:
+        """A started child that has loaded the model, its pipes, and what it reported."""
+        folder = self._folder
         ctx = mp.get_context("spawn")
         ends = {name: ctx.Pipe() for name in CHANNELS}
         ready, ready_child = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, name="buyintent-model", daemon=True,
-                                    args=(str(folder), threads, switch_interval_ms / 1000,
-                                          {name: child for name, (_, child) in ends.items()}, ready_child))
-        self._process.start()
+        process = ctx.Process(target=_child, name="buyintent-model", daemon=True,
+                              args=(str(folder), self._threads, self._switch_interval_ms / 1000,
+                                    {name: child for name, (_, child) in ends.items()}, ready_child))
+        process.start()
         for _, child in ends.values():
             child.close()
         ready_child.close()
-        self._conns = {name: parent for name, (parent, _) in ends.items()}
-        self._locks = {name: threading.Lock() for name in CHANNELS}
+        conns = {name: parent for name, (parent, _) in ends.items()}
         try:
             if not ready.poll(START_TIMEOUT_S):
                 raise ArtifactError(f"{folder}: the model process did not load the model in {START_TIMEOUT_S:.0f} s")
             try:
                 ok, info = ready.recv()
             except EOFError:
-                ok, info = False, f"the model process exited with code {self._process.exitcode} while loading"
+                ok, info = False, f"the model process exited with code {process.exitcode} while loading"
             if not ok:
                 raise ArtifactError(info if str(folder) in info else f"{folder}: {info}")
         except BaseException:
-            self.close()
+            _stop(process, conns)
             raise
         finally:
             ready.close()
-        self.name, self.version = info["name"], info["version"]
-        self.diversion_threshold = info["diversion_threshold"]
-        self._has_steps = info["steps"]
+        return process, conns, info
+
+    def _restart_soon(self, dead) -> None:
+        if self._closed or self._restart_pending:
+            return
+        self._restart_pending = True
+        threading.Thread(target=self._restart, args=(dead,), name="model-restart", daemon=True).start()
+
+    def _restart(self, dead) -> None:
+        with self._restart_lock:
+            try:
+                if self._closed or self._process is not dead:
+                    return
+                log.error("the model process exited (code %s); starting a new one", dead.exitcode)
+                _stop(dead, self._conns)
+                try:
+                    process, conns, _ = self._spawn()
+                except Exception:
+                    log.exception("the model process could not be started again; retrying on the next call")
+                    return
+                # Pipes first: a call that sees the new process must find its pipes.
+                self._conns, self._process = conns, process
+                self.restarts += 1
+                log.warning("model process restarted (%d so far)", self.restarts)
+            finally:
+                self._restart_pending = False
 
     @property
     def model_info(self) -> dict:
@@ -142,15 +185,21 @@ class ProcessPredictor:
         return self._process.pid
 
     def alive(self) -> bool:
-        return self._process.is_alive()
+        process = self._process
+        if not process.is_alive():
+            self._restart_soon(process)
+            return False
+        return True
 
     def _call(self, channel: str, *args):
         with self._locks[channel]:
+            process, conn = self._process, self._conns[channel]
             try:
-                self._conns[channel].send(args)
-                ok, value = self._conns[channel].recv()
+                conn.send(args)
+                ok, value = conn.recv()
             except (EOFError, OSError) as exc:
-                raise ModelProcessGone(f"the model process is gone (exit code {self._process.exitcode})") from exc
+                self._restart_soon(process)
+                raise ModelProcessGone("the model process is gone; a new one is starting, retry shortly") from exc
         if not ok:
             raise ModelProcessError(f"the model failed on a batch: {value}")
         return value
@@ -175,9 +224,15 @@ class ProcessPredictor:
 
     def close(self) -> None:
         """Stop the child: closing the pipes ends its serving threads."""
-        for conn in self._conns.values():
-            conn.close()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=5)
+        self._closed = True
+        with self._restart_lock:
+            _stop(self._process, self._conns)
+
+
+def _stop(process, conns: dict) -> None:
+    for conn in conns.values():
+        conn.close()
+    process.join(timeout=5)
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout=5)

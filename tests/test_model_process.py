@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,7 +61,7 @@ def test_a_bad_model_folder_stops_the_start(tmp_path):
         ProcessPredictor(tmp_path)
 
 
-def test_the_api_answers_503_when_the_model_process_dies(tiny_model):
+def test_the_api_answers_503_while_a_dead_model_process_is_replaced(tiny_model):
     settings = Settings(model=tiny_model, api_keys="commerce:k", model_process=True)
     auth = {"Authorization": "Bearer k"}
     body = {"comments": [{"id": "a", "text": "求链接"}]}
@@ -68,12 +69,20 @@ def test_the_api_answers_503_when_the_model_process_dies(tiny_model):
         predictor = client.app.state.predictor
         assert isinstance(predictor, ProcessPredictor) and predictor.pid != os.getpid()
         assert client.post("/v1/score", json=body, headers=auth).json()["results"][0]["intent"]
-        os.kill(predictor.pid, signal.SIGKILL)
+        killed = predictor.pid
+        os.kill(killed, signal.SIGKILL)
         predictor._process.join(timeout=10)
         resp = client.post("/v1/score", json=body, headers=auth)
         assert resp.status_code == 503 and resp.json()["error_type"] == "model_unavailable"
         assert client.get("/readyz").status_code == 503
         assert client.get("/healthz").status_code == 200
+        # A new model process starts in the background; then the service answers again.
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert predictor.restarts == 1 and predictor.pid != killed
+        resp = client.post("/v1/score", json=body, headers=auth)
+        assert resp.status_code == 200 and resp.json()["results"][0]["intent"]
 
 
 def test_the_service_scores_through_its_model_process_and_stops_it(tiny_model, tiny_predictor):
