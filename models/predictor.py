@@ -1,6 +1,7 @@
 """The one predictor interface that the CLI, the API and the batch jobs call."""
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from pathlib import Path
@@ -24,6 +25,14 @@ KINDS = {
     "transformer": "models.transformer_predictor:TransformerPredictor",
     "ensemble": "models.ensemble:EnsemblePredictor",
 }
+
+
+def freeze_loaded_objects() -> None:
+    """Exclude every object alive now (a just-loaded model: ~300k long-lived objects) from
+    later garbage collections: a full collection walking them stalled every in-flight
+    request ~170 ms (measured in the API)."""
+    gc.collect()
+    gc.freeze()
 
 
 def default_model_dir() -> Path:

@@ -14,7 +14,6 @@ parent holds a ticket for it.
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import multiprocessing as mp
@@ -51,15 +50,14 @@ def _child(folder: str, threads: int | None, switch_interval_s: float, conns: di
     if threads:
         # Read by the transformer predictor (and OpenMP) when they build their thread pools.
         os.environ["OMP_NUM_THREADS"] = str(threads)
-    from models.predictor import load_predictor
+    from models.predictor import freeze_loaded_objects, load_predictor
 
     try:
         predictor = load_predictor(folder)
     except Exception as exc:  # reported to the parent, which refuses to start
         ready.send((False, f"{type(exc).__name__}: {exc}"))
         return
-    gc.collect()
-    gc.freeze()  # the model is ~300k long-lived objects; see serving/app.py
+    freeze_loaded_objects()
     steps = getattr(predictor, "predict_steps", None)
     first, second = steps() if callable(steps) else (None, None)
     states: dict[int, object] = {}
@@ -207,7 +205,7 @@ class ProcessPredictor:
     def predict(self, texts: Sequence[str], notes: Sequence[str | None] | None = None) -> list[dict]:
         if not texts:
             return []
-        return self._call("predict", list(texts), list(notes) if notes is not None else None)
+        return self._call("predict", *_batch(texts, notes))
 
     def predict_steps(self):
         """The child's (first, second) pipeline stages, or None when its model has none."""
@@ -215,7 +213,7 @@ class ProcessPredictor:
             return None
 
         def first(texts: Sequence[str], notes: Sequence[str | None] | None = None) -> int:
-            return self._call("first", list(texts), list(notes) if notes is not None else None)
+            return self._call("first", *_batch(texts, notes))
 
         def second(ticket: int) -> list[dict]:
             return self._call("second", ticket)
@@ -227,6 +225,11 @@ class ProcessPredictor:
         self._closed = True
         with self._restart_lock:
             _stop(self._process, self._conns)
+
+
+def _batch(texts: Sequence[str], notes: Sequence[str | None] | None) -> tuple[list, list | None]:
+    """Texts and notes as plain lists, which pickle to the child whatever sequence they were."""
+    return list(texts), list(notes) if notes is not None else None
 
 
 def _stop(process, conns: dict) -> None:

@@ -20,7 +20,7 @@ async def readyz(request: Request) -> dict:
         raise APIError(503, "not_ready", "model not loaded")
     alive = getattr(request.app.state.predictor, "alive", None)
     if alive is not None and not alive():
-        raise APIError(503, "model_unavailable", "the model process is gone; restart the service")
+        raise APIError(503, "model_unavailable", "the model process is gone; a new one is starting")
     return {"status": "ready", "model": request.app.state.predictor.model_info}
 
 
