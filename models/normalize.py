@@ -68,10 +68,24 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+# An unpaired UTF-16 surrogate: valid in a Python str (JSON "\\ud800" decodes to one) but
+# not Unicode text, so OpenCC, the tokenizer and every UTF-8 writer reject it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unpaired_surrogate(text: str) -> int | None:
+    """Position of the first unpaired surrogate in `text`, None when it is valid Unicode.
+    (A paired surrogate is already one code point once JSON is decoded.)"""
+    found = _SURROGATE.search(text)
+    return found.start() if found else None
+
+
 @lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     if ch in _INVISIBLE:
         return ""
+    if _SURROGATE.match(ch):  # scored as an unknown character instead of failing the batch
+        return "\ufffd"
     out = unicodedata.normalize("NFKC", ch).lower()
     return " " if out.isspace() else out
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from models.normalize import unpaired_surrogate
+
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 
@@ -56,6 +58,10 @@ def record_problem(record: object, keys: tuple[str, ...] = ("id",)) -> str | Non
         return "text: missing or not a string"
     if not text.strip():
         return "text: must not be empty"
+    for key in (*keys, "text", "note"):
+        value = record.get(key)
+        if isinstance(value, str) and (at := unpaired_surrogate(value)) is not None:
+            return f"{key}: unpaired surrogate {value[at]!r} at position {at} is not valid Unicode"
     return None
 
 

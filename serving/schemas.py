@@ -4,10 +4,21 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.labels import DOMAINS
+from models.normalize import unpaired_surrogate
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, value):
+        # A lone surrogate would pass a plain `str` field and fail later, in the model or
+        # when the response is encoded: refuse it here, naming the field.
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, str) and (at := unpaired_surrogate(item)) is not None:
+                raise ValueError(f"unpaired surrogate {item[at]!r} at position {at} is not valid Unicode")
+        return value
 
 
 def _not_blank(value: str) -> str:

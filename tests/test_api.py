@@ -75,6 +75,14 @@ def test_error_contract(client, body, status, message):
     assert set(resp.json()) == {"error", "error_type"}
 
 
+def test_an_unpaired_surrogate_is_a_422_naming_the_field(client):
+    # JSON "\udc00" decodes to a lone surrogate, which used to fail the whole batch with a 500.
+    raw = b'{"comments": [{"id": "a", "text": "ok"}, {"id": "b", "text": "\\u6c42\\udc00"}]}'
+    resp = client.post("/v1/score", content=raw, headers={**AUTH, "content-type": "application/json"})
+    assert resp.status_code == 422
+    assert resp.json()["error"] == "comments[1].text: unpaired surrogate '\\udc00' at position 1 is not valid Unicode"
+
+
 def test_invalid_json_is_a_422(client):
     resp = client.post("/v1/score", content=b"{not json", headers={**AUTH, "content-type": "application/json"})
     assert resp.status_code == 422 and resp.json()["error_type"] == "validation"

@@ -10,7 +10,8 @@ runner = CliRunner()
 
 GOOD = [{"id": "1", "text": "求链接！！"}, {"id": 2, "text": "这个多少钱", "note": "口红合集"}]
 BAD_LINES = ["not json", json.dumps({"id": "", "text": "x"}), json.dumps({"id": "5", "text": "  "}),
-             json.dumps({"id": "6", "text": 7}), json.dumps({"text": "no id"}), json.dumps([1, 2])]
+             json.dumps({"id": "6", "text": 7}), json.dumps({"text": "no id"}), json.dumps([1, 2]),
+             '{"id": "8", "text": "求链接\\udc00"}']
 
 
 def _score(tiny_model, src, out, *extra):
@@ -28,10 +29,11 @@ def test_score_jsonl_keeps_order_and_rejects_bad_rows(tiny_model, tmp_path):
     assert [r["id"] for r in out] == ["1", "2"]
     assert out[0]["model"]["name"] == "tiny"
     rejects = [json.loads(line) for line in (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()]
-    assert [r["line"] for r in rejects] == [2, 3, 4, 5, 6, 7]
+    assert [r["line"] for r in rejects] == [2, 3, 4, 5, 6, 7, 8]
     assert rejects[0]["reason"].startswith("bad JSON")
     assert rejects[2]["reason"] == "text: must not be empty"
-    assert "scored 2 of 8 rows, rejected 6" in result.output
+    assert rejects[6]["reason"] == "text: unpaired surrogate '\\udc00' at position 3 is not valid Unicode"
+    assert "scored 2 of 9 rows, rejected 7" in result.output
 
 
 def test_score_csv_and_parquet(tiny_model, tmp_path):

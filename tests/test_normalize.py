@@ -1,6 +1,6 @@
 import pytest
 
-from models.normalize import normalize, normalize_text
+from models.normalize import normalize, normalize_text, unpaired_surrogate
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -51,3 +51,10 @@ def test_offsets_point_back_to_the_original():
 def test_empty_span_is_an_error():
     with pytest.raises(ValueError):
         normalize("abc").to_original(1, 1)
+
+
+def test_an_unpaired_surrogate_is_scored_as_an_unknown_character():
+    # Library callers may pass one (the API and file readers refuse it with a clear error).
+    norm = normalize("求链接\udc00好")
+    assert norm.text == "求链接\ufffd好" and norm.original == "求链接\udc00好"
+    assert unpaired_surrogate("求链接\udc00好") == 3 and unpaired_surrogate("😀 ok") is None
