@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from models.detectors import FLAG_NAMES
+from models.ngram_counts import CharNgramCounter, Counts, WordNgramCounter
 from models.negation import mark_negation
 from models.prepare import Prepared
 
@@ -28,19 +29,14 @@ def _identity(x):
     return x
 
 
-def sublinear_tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """(1 + log tf) * idf, rows L2-normalized: TfidfTransformer(sublinear_tf=True).transform,
-    computed on the non-zeros only. sklearn's version costs ~0.5 ms per call whatever the
-    batch size, which dominated single-comment API latency."""
-    x = counts.astype(np.float64)
-    x.data = (1.0 + np.log(x.data)) * idf[x.indices]
-    squares = np.zeros(x.shape[0])
-    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    np.add.at(squares, rows, x.data ** 2)
-    norms = np.sqrt(squares)
+def sublinear_tfidf(counts: Counts, idf: np.ndarray, n_rows: int) -> np.ndarray:
+    """(1 + log tf) * idf with rows L2-normalized (TfidfTransformer(sublinear_tf=True)), as
+    float32 values aligned with `counts`. Computed in float64 and summed in column order,
+    exactly as sklearn does, so the values are bit for bit sklearn's."""
+    x = (1.0 + np.log(counts.counts)) * idf[counts.cols]
+    norms = np.sqrt(np.bincount(counts.rows, weights=x ** 2, minlength=n_rows))
     norms[norms == 0] = 1.0
-    x.data /= norms[rows]
-    return x.astype(np.float32)
+    return (x / norms[counts.rows]).astype(np.float32)
 
 
 def last_clause(text: str, max_chars: int) -> str:
@@ -84,28 +80,52 @@ class CommentFeaturizer:
     def _words(items: list[Prepared]) -> list[list[str]]:
         return [mark_negation([w for w, _, _ in p.words]) for p in items]
 
-    def _flags(self, items: list[Prepared]) -> sp.csr_matrix:
-        dense = np.array([[p.flags[n] for n in FLAG_NAMES] for p in items], dtype=np.float32)
-        return sp.csr_matrix(dense * self.flag_weight)
-
     def fit(self, items: list[Prepared]) -> "CommentFeaturizer":
         self.char_tfidf.fit(self.char.fit_transform(self._chars(items)))
         self.word.fit(self._words(items))
         self.tail.fit(self._tails(items))
+        self.__dict__.pop("_counters", None)
         return self
 
+    def _get_counters(self) -> tuple[CharNgramCounter, WordNgramCounter, CharNgramCounter]:
+        # Built from the fitted vocabularies on first use (~0.3 s), never pickled: a saved
+        # model holds only what sklearn fitted, and loads with any version of this code.
+        counters = self.__dict__.get("_counters")
+        if counters is None:
+            counters = self._counters = (
+                CharNgramCounter(self.char.vocabulary_, self.char.ngram_range),
+                WordNgramCounter(self.word.vocabulary_, self.word.ngram_range),
+                CharNgramCounter(self.tail.vocabulary_, self.tail.ngram_range))
+        return counters
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_counters"}
+
     def transform(self, items: list[Prepared]) -> sp.csr_matrix:
-        counts = self.char.transform(self._chars(items))
-        presence = counts.copy()
-        presence.data[:] = self.presence_weight
-        # CountVectorizer.transform gives the raw counts of a fitted TfidfVectorizer.
-        words = CountVectorizer.transform(self.word, self._words(items))
-        tails = CountVectorizer.transform(self.tail, self._tails(items))
-        return sp.hstack([sublinear_tfidf(counts, self.char_tfidf.idf_),
-                          sublinear_tfidf(words, self.word.idf_),
-                          sublinear_tfidf(tails, self.tail.idf_) * self.tail_weight,
-                          presence,
-                          self._flags(items)], format="csr")
+        """Columns: char TF-IDF | word TF-IDF | tail TF-IDF x tail_weight | char presence | flags."""
+        n = len(items)
+        char, word, tail = self._get_counters()
+        chars, words, tails = char.count(self._chars(items)), word.count(self._words(items)), tail.count(self._tails(items))
+        flag_rows, flag_cols = np.nonzero(np.array([[p.flags[f] for f in FLAG_NAMES] for p in items], dtype=bool))
+        blocks = [  # (counts' rows and columns, values, first column of the block), in column order
+            (chars, sublinear_tfidf(chars, self.char_tfidf.idf_, n), 0),
+            (words, sublinear_tfidf(words, self.word.idf_, n), char.n_features),
+            (tails, sublinear_tfidf(tails, self.tail.idf_, n) * self.tail_weight, char.n_features + word.n_features),
+            (chars, np.full(len(chars.rows), self.presence_weight, dtype=np.float32),
+             char.n_features + word.n_features + tail.n_features),
+            (Counts(flag_rows, flag_cols, None), np.full(len(flag_rows), self.flag_weight, dtype=np.float32),
+             2 * char.n_features + word.n_features + tail.n_features),
+        ]
+        rows = np.concatenate([c.rows for c, _, _ in blocks])
+        # A stable sort by row keeps each row's blocks in column order: the layout (and so
+        # the summation order of X @ coef) of sklearn's hstack of the five blocks.
+        order = np.argsort(rows, kind="stable")
+        cols = np.concatenate([c.cols + offset for c, _, offset in blocks])[order]
+        values = np.concatenate([v for _, v, _ in blocks])[order]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return sp.csr_matrix((values, cols.astype(np.int32), indptr.astype(np.int32)),
+                             shape=(n, 2 * char.n_features + word.n_features + tail.n_features + len(FLAG_NAMES)))
 
     def fit_transform(self, items: list[Prepared]) -> sp.csr_matrix:
         return self.fit(items).transform(items)
