@@ -2,10 +2,12 @@
 
 `make loadtest` (python -m serving.loadtest). Each mode starts its own server process
 (`buyintent serve`), waits for /readyz, drives it with single-comment requests drawn from
-the project's hand-written comments, and reads the server's peak resident memory from
-/proc. The load comes from wrk (a separate C process, `apt-get install wrk`) when it is
-installed; otherwise from an asyncio + httpx client in this process, which on a small
-machine saturates before the server does. Prints one JSON line per mode and the ratio.
+the project's hand-written comments, and reads from /proc the server's peak resident
+memory, the CPU it spent per request and how busy the machine was (a server well below
+100% busy waits on its own pipeline; it is not short of cores). The load comes from wrk
+(a separate C process, `apt-get install wrk`) when it is installed; otherwise from an
+asyncio + httpx client in this process, which on a small machine saturates before the
+server does. Prints one JSON line per mode and the ratio.
 A benchmark, not a test: nothing here gates CI.
 """
 from __future__ import annotations
@@ -36,6 +38,23 @@ def _descendants(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(c) for c in (task / "children").read_text().split()]
     return children + [d for c in children for d in _descendants(c)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server and its children (the model process) so far."""
+    ticks = 0
+    for p in [pid, *_descendants(pid)]:
+        # Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -138,11 +157,17 @@ def run_mode(batching: bool, *, port: int, concurrency: int, duration: float, te
             raise RuntimeError("server did not become ready in 60 s")
         url = f"{base}/v1/score"
         if shutil.which("wrk"):
-            _drive_wrk(url, concurrency, min(3.0, duration), texts)  # warm-up
-            result = _drive_wrk(url, concurrency, duration, texts)
+            drive = lambda seconds: _drive_wrk(url, concurrency, seconds, texts)  # noqa: E731
         else:
-            asyncio.run(_drive(url, concurrency, min(3.0, duration), texts))  # warm-up
-            result = {"client": "httpx", **asyncio.run(_drive(url, concurrency, duration, texts))}
+            drive = lambda seconds: {"client": "httpx", **asyncio.run(_drive(url, concurrency, seconds, texts))}  # noqa: E731
+        drive(min(3.0, duration))  # warm-up
+        cpu_before, busy_before = _cpu_seconds(server.pid), _machine_busy()
+        result = drive(duration)
+        cpu, busy = _cpu_seconds(server.pid) - cpu_before, _machine_busy()
+        # CPU the server spent per request, and how busy the machine was (client included):
+        # tells a server short of CPU from one waiting on its own pipeline.
+        result["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result["requests"], 1), 2)
+        result["machine_busy_pct"] = round(100 * (busy[0] - busy_before[0]) / max(busy[1] - busy_before[1], 1), 1)
         result["server_peak_rss_mib"] = round(_peak_rss_mib(server.pid), 1)
         return {"batching": batching, "concurrency": concurrency, **result}
     finally:
