@@ -8,7 +8,7 @@ LINEAR := runs/linear
 # Local development key (issue 4 makes /v1 require it); never use it outside your machine.
 export BUYINTENT_API_KEYS ?= dev:buyintent-dev-key
 
-.PHONY: install serve test data train model bench bench-batch evaluate falsealarms loadtest clean \
+.PHONY: install serve test data train model bench bench-features bench-batch evaluate falsealarms loadtest clean \
 	pretrain train-transformer train-random train-ensemble choose-default bench-transformer parity
 
 $(BIN)/buyintent: pyproject.toml
@@ -74,6 +74,10 @@ falsealarms: install
 
 bench: install
 	$(BIN)/buyintent bench --rows 100000
+
+# The featurizer's numpy n-gram counting vs sklearn's transforms, same process.
+bench-features: install
+	$(BIN)/python -m serving.bench_features
 
 # Batch job on 100,000 and 1,000,000 synthetic comments: local vs Ray engine, peak memory.
 bench-batch: install

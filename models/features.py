@@ -129,3 +129,29 @@ class CommentFeaturizer:
 
     def fit_transform(self, items: list[Prepared]) -> sp.csr_matrix:
         return self.fit(items).transform(items)
+
+
+def sklearn_transform(f: CommentFeaturizer, items) -> sp.csr_matrix:
+    """The same matrix computed with sklearn's transforms, as before models/ngram_counts.py:
+    the reference the numpy path must equal (tests/test_features.py) and the baseline of
+    `python -m serving.bench_features`."""
+    def tfidf(counts, idf):  # TfidfTransformer(sublinear_tf=True) without its per-call checks
+        x = counts.astype(np.float64)
+        x.data = (1.0 + np.log(x.data)) * idf[x.indices]
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        squares = np.zeros(x.shape[0])
+        np.add.at(squares, rows, x.data ** 2)
+        norms = np.sqrt(squares)
+        norms[norms == 0] = 1.0
+        x.data /= norms[rows]
+        return x.astype(np.float32)
+
+    counts = f.char.transform(f._chars(items))
+    presence = counts.copy()
+    presence.data[:] = f.presence_weight
+    words = CountVectorizer.transform(f.word, f._words(items))
+    tails = CountVectorizer.transform(f.tail, f._tails(items))
+    flags = np.array([[p.flags[n] for n in FLAG_NAMES] for p in items], dtype=np.float32)
+    return sp.hstack([tfidf(counts, f.char_tfidf.idf_), tfidf(words, f.word.idf_),
+                      tfidf(tails, f.tail.idf_) * f.tail_weight, presence, sp.csr_matrix(flags * f.flag_weight)],
+                     format="csr")

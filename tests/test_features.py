@@ -7,8 +7,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
-from models.detectors import FLAG_NAMES
-from models.features import CommentFeaturizer
+from models.features import CommentFeaturizer, sklearn_transform
 from models.lexicon import Lexicon
 from models.ngram_counts import CharNgramCounter
 from models.prepare import Preprocessor
@@ -16,30 +15,6 @@ from tests.conftest import FIXTURES
 from training.synth import hand_written
 
 EDGE_CASES = ["a", "\u200b", "  两个  空格\t\t和制表 ", "😀😀😀 ok", "求链接\udc00", "A", "^$", "x" * 300]
-
-
-def sklearn_transform(f: CommentFeaturizer, items) -> sp.csr_matrix:
-    """What CommentFeaturizer.transform computed before it counted n-grams with numpy."""
-    def tfidf(counts, idf):
-        x = counts.astype(np.float64)
-        x.data = (1.0 + np.log(x.data)) * idf[x.indices]
-        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-        squares = np.zeros(x.shape[0])
-        np.add.at(squares, rows, x.data ** 2)
-        norms = np.sqrt(squares)
-        norms[norms == 0] = 1.0
-        x.data /= norms[rows]
-        return x.astype(np.float32)
-
-    counts = f.char.transform(f._chars(items))
-    presence = counts.copy()
-    presence.data[:] = f.presence_weight
-    words = CountVectorizer.transform(f.word, f._words(items))
-    tails = CountVectorizer.transform(f.tail, f._tails(items))
-    flags = np.array([[p.flags[n] for n in FLAG_NAMES] for p in items], dtype=np.float32)
-    return sp.hstack([tfidf(counts, f.char_tfidf.idf_), tfidf(words, f.word.idf_),
-                      tfidf(tails, f.tail.idf_) * f.tail_weight, presence, sp.csr_matrix(flags * f.flag_weight)],
-                     format="csr")
 
 
 @pytest.fixture(scope="module")
