@@ -87,9 +87,9 @@ class CommentFeaturizer:
         self.__dict__.pop("_counters", None)
         return self
 
-    def _get_counters(self) -> tuple[CharNgramCounter, WordNgramCounter, CharNgramCounter]:
-        # Built from the fitted vocabularies on first use (~0.3 s), never pickled: a saved
-        # model holds only what sklearn fitted, and loads with any version of this code.
+    def counters(self) -> tuple[CharNgramCounter, WordNgramCounter, CharNgramCounter]:
+        # Built from the fitted vocabularies once (~0.3 s; LinearPredictor does it at load),
+        # never pickled: a saved model holds only what sklearn fitted.
         counters = self.__dict__.get("_counters")
         if counters is None:
             counters = self._counters = (
@@ -104,7 +104,7 @@ class CommentFeaturizer:
     def transform(self, items: list[Prepared]) -> sp.csr_matrix:
         """Columns: char TF-IDF | word TF-IDF | tail TF-IDF x tail_weight | char presence | flags."""
         n = len(items)
-        char, word, tail = self._get_counters()
+        char, word, tail = self.counters()
         chars, words, tails = char.count(self._chars(items)), word.count(self._words(items)), tail.count(self._tails(items))
         flag_rows, flag_cols = np.nonzero(np.array([[p.flags[f] for f in FLAG_NAMES] for p in items], dtype=bool))
         blocks = [  # (counts' rows and columns, values, first column of the block), in column order

@@ -68,6 +68,7 @@ class LinearPredictor:
         self.name = self.manifest["name"]
         self.version = self.manifest["version"]
         self.preprocessor = Preprocessor(self.lexicon)
+        self.model.featurizer.counters()  # now, not in the first request
 
     @property
     def model_info(self) -> dict:
