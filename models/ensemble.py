@@ -10,8 +10,8 @@ Scoring is a cascade that never changes a decision: the linear member runs first
 the transformer runs only on comments whose intent argmax or diversion flag its
 probabilities could still flip given the mixing weights (`undecided`). How many depends
 on the weights: 5% of the build's validation split with 1.3.0's (a fifth with 1.2.0's),
-so the ensemble costs little more than the linear model. The skipped comments report the linear member's probabilities
-re-tempered, in place of the mix.
+so the ensemble costs little more than the linear model. The skipped comments report the
+linear member's probabilities re-tempered, in place of the mix.
 
 The cascade also comes as two steps (`predict_steps`) for the server's micro-batcher: the
 linear step is Python (holds the GIL), the transformer step is ONNX Runtime (releases

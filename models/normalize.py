@@ -73,11 +73,11 @@ def _t2s():
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def unpaired_surrogate(text: str) -> int | None:
-    """Position of the first unpaired surrogate in `text`, None when it is valid Unicode.
-    (A paired surrogate is already one code point once JSON is decoded.)"""
+def unpaired_surrogate(text: str) -> str | None:
+    """Why `text` is not valid Unicode (its first unpaired surrogate and where), None when
+    it is. A paired surrogate is already one code point once JSON is decoded."""
     found = _SURROGATE.search(text)
-    return found.start() if found else None
+    return f"unpaired surrogate {found.group()!r} at position {found.start()} is not valid Unicode" if found else None
 
 
 @lru_cache(maxsize=65536)

@@ -60,8 +60,8 @@ def record_problem(record: object, keys: tuple[str, ...] = ("id",)) -> str | Non
         return "text: must not be empty"
     for key in (*keys, "text", "note"):
         value = record.get(key)
-        if isinstance(value, str) and (at := unpaired_surrogate(value)) is not None:
-            return f"{key}: unpaired surrogate {value[at]!r} at position {at} is not valid Unicode"
+        if isinstance(value, str) and (problem := unpaired_surrogate(value)):
+            return f"{key}: {problem}"
     return None
 
 

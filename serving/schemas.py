@@ -16,8 +16,8 @@ class Strict(BaseModel):
         # A lone surrogate would pass a plain `str` field and fail later, in the model or
         # when the response is encoded: refuse it here, naming the field.
         for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, str) and (at := unpaired_surrogate(item)) is not None:
-                raise ValueError(f"unpaired surrogate {item[at]!r} at position {at} is not valid Unicode")
+            if isinstance(item, str) and (problem := unpaired_surrogate(item)):
+                raise ValueError(problem)
         return value
 
 

@@ -57,4 +57,5 @@ def test_an_unpaired_surrogate_is_scored_as_an_unknown_character():
     # Library callers may pass one (the API and file readers refuse it with a clear error).
     norm = normalize("求链接\udc00好")
     assert norm.text == "求链接\ufffd好" and norm.original == "求链接\udc00好"
-    assert unpaired_surrogate("求链接\udc00好") == 3 and unpaired_surrogate("😀 ok") is None
+    assert unpaired_surrogate("求链接\udc00好") == "unpaired surrogate '\\udc00' at position 3 is not valid Unicode"
+    assert unpaired_surrogate("😀 ok") is None

@@ -64,15 +64,15 @@ def train_ensemble(cfg: EnsembleConfig, *, progress: bool = True) -> dict:
     lin_pred, tra_pred = load_predictor(cfg.linear), load_predictor(cfg.transformer)
     texts, notes = [r["text"] for r in val], [r.get("note") for r in val]
     lin, tra = lin_pred.scores(texts, notes), tra_pred.scores(texts, notes)
-    fixed = cfg.weights.model_dump() if cfg.weights else None
-    weights = {k: v for k, v in fixed.items() if k != "mentions_from"} if fixed else fit_weights(lin, tra, val)
+    fixed = cfg.weights
+    weights = fixed.model_dump(exclude={"mentions_from"}) if fixed else fit_weights(lin, tra, val)
     gold = {r["id"]: r for r in val if r["mentions_labeled"]}
     member_mentions = {}
     for source in ("linear", "transformer", "union"):
         mixed = mix(lin, tra, {**weights, "mentions_from": source})
         rows = to_results(mixed, weights["diversion_threshold"], {})
         member_mentions[source] = referee_metrics(gold, {r["id"]: p for r, p in zip(val, rows)})["mention_f1"]
-    weights["mentions_from"] = fixed["mentions_from"] if fixed else max(member_mentions, key=member_mentions.get)
+    weights["mentions_from"] = fixed.mentions_from if fixed else max(member_mentions, key=member_mentions.get)
     weights["validation_mention_f1_by_source"] = member_mentions
     weights["fitted"] = fixed is None
 
